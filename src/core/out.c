@@ -1,0 +1,297 @@
+/* core/out.c: buffered output and the hand-written formatters. */
+#include "core/out.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int np_out_init(struct np_out *o, int fd, size_t cap_bytes)
+{
+    o->fd = fd;
+    o->len = 0;
+    o->err = 0;
+    o->cap = cap_bytes < 256 ? 256 : cap_bytes;
+    o->buf = malloc(o->cap);
+    return o->buf == NULL ? -1 : 0;
+}
+
+void np_out_fini(struct np_out *o)
+{
+    free(o->buf);
+    o->buf = NULL;
+    o->len = o->cap = 0;
+}
+
+int np_out_flush(struct np_out *o)
+{
+    size_t off = 0;
+    while (off < o->len && o->err == 0) {
+        ssize_t w = write(o->fd, o->buf + off, o->len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            o->err = errno;
+            break;
+        }
+        off += (size_t)w;
+    }
+    o->len = 0; /* after an error, output is dropped; err says so */
+    return o->err;
+}
+
+void np_out_mem(struct np_out *o, const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    while (n > 0) {
+        if (o->len == o->cap)
+            np_out_flush(o);
+        size_t k = o->cap - o->len;
+        if (k > n)
+            k = n;
+        memcpy(o->buf + o->len, s, k);
+        o->len += k;
+        s += k;
+        n -= k;
+    }
+}
+
+size_t np_fmt_u64(char *dst, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+size_t np_fmt_hex64(char *dst, uint64_t v)
+{
+    for (int i = 15; i >= 0; i--) {
+        dst[i] = hexdig[v & 15];
+        v >>= 4;
+    }
+    return 16;
+}
+
+size_t np_fmt_ipv4(char *dst, const uint8_t a[4])
+{
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        if (i > 0)
+            dst[n++] = '.';
+        n += np_fmt_u64(dst + n, a[i]);
+    }
+    return n;
+}
+
+/* RFC 5952: lower case, no leading zeros, the longest run of two or more zero
+ * groups (the first on a tie) as "::"; IPv4-mapped and IPv4-compatible
+ * addresses end in dotted quad, as inet_ntop and tshark print them. */
+size_t np_fmt_ipv6(char *dst, const uint8_t a[16])
+{
+    unsigned w[8];
+    for (int i = 0; i < 8; i++)
+        w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+    int best = -1, best_len = 0;
+    for (int i = 0; i < 8;) {
+        if (w[i] != 0) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < 8 && w[j] == 0)
+            j++;
+        if (j - i > best_len && j - i >= 2) {
+            best = i;
+            best_len = j - i;
+        }
+        i = j;
+    }
+    size_t n = 0;
+    for (int i = 0; i < 8; i++) {
+        if (i == best) {
+            dst[n++] = ':';
+            if (i + best_len == 8)
+                dst[n++] = ':';
+            i += best_len - 1;
+            continue;
+        }
+        if (i > 0)
+            dst[n++] = ':';
+        if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+            n += np_fmt_ipv4(dst + n, a + 12);
+            break;
+        }
+        unsigned v = w[i];
+        int started = 0;
+        for (int s = 12; s >= 0; s -= 4) {
+            unsigned d = (v >> s) & 15;
+            if (d != 0 || started || s == 0) {
+                dst[n++] = hexdig[d];
+                started = 1;
+            }
+        }
+    }
+    return n;
+}
+
+size_t np_fmt_ip(char *dst, int ip_ver, const uint8_t a[16])
+{
+    return ip_ver == 6 ? np_fmt_ipv6(dst, a) : np_fmt_ipv4(dst, a);
+}
+
+static void put2(char *d, unsigned v)
+{
+    d[0] = (char)('0' + v / 10);
+    d[1] = (char)('0' + v % 10);
+}
+
+/* Civil date from days since 1970-01-01 (H. Hinnant's algorithm). */
+static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yy + (*m <= 2);
+}
+
+size_t np_fmt_rfc3339_ns(char *dst, uint64_t ts_ns)
+{
+    uint64_t secs = ts_ns / 1000000000u;
+    uint32_t frac = (uint32_t)(ts_ns % 1000000000u);
+    int64_t days = (int64_t)(secs / 86400);
+    unsigned sod = (unsigned)(secs % 86400);
+    int64_t y;
+    unsigned m, d;
+    civil(days, &y, &m, &d);
+    /* y is within 1970..2554 for a u64 of nanoseconds: always 4 digits. */
+    unsigned yy = (unsigned)y;
+    dst[0] = (char)('0' + yy / 1000);
+    dst[1] = (char)('0' + yy / 100 % 10);
+    dst[2] = (char)('0' + yy / 10 % 10);
+    dst[3] = (char)('0' + yy % 10);
+    dst[4] = '-';
+    put2(dst + 5, m);
+    dst[7] = '-';
+    put2(dst + 8, d);
+    dst[10] = 'T';
+    put2(dst + 11, sod / 3600);
+    dst[13] = ':';
+    put2(dst + 14, sod / 60 % 60);
+    dst[16] = ':';
+    put2(dst + 17, sod % 60);
+    dst[19] = '.';
+    for (int i = 28; i >= 20; i--) {
+        dst[i] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    dst[29] = 'Z';
+    return 30;
+}
+
+size_t np_fmt_secs9(char *dst, uint64_t ns)
+{
+    size_t n = np_fmt_u64(dst, ns / 1000000000u);
+    uint32_t frac = (uint32_t)(ns % 1000000000u);
+    dst[n++] = '.';
+    for (int i = 8; i >= 0; i--) {
+        dst[n + (size_t)i] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    return n + 9;
+}
+
+void np_out_u64(struct np_out *o, uint64_t v)
+{
+    o->len += np_fmt_u64((char *)np_out_room(o, 20), v);
+}
+
+void np_out_i64(struct np_out *o, int64_t v)
+{
+    if (v < 0) {
+        np_out_ch(o, '-');
+        np_out_u64(o, (uint64_t)0 - (uint64_t)v);
+    } else {
+        np_out_u64(o, (uint64_t)v);
+    }
+}
+
+void np_out_hex64(struct np_out *o, uint64_t v)
+{
+    o->len += np_fmt_hex64((char *)np_out_room(o, 16), v);
+}
+
+void np_out_ip(struct np_out *o, int ip_ver, const uint8_t a[16])
+{
+    o->len += np_fmt_ip((char *)np_out_room(o, NP_FMT_IP_MAX), ip_ver, a);
+}
+
+void np_out_rfc3339_ns(struct np_out *o, uint64_t ts_ns)
+{
+    o->len += np_fmt_rfc3339_ns((char *)np_out_room(o, 30), ts_ns);
+}
+
+void np_out_secs9(struct np_out *o, uint64_t ns)
+{
+    o->len += np_fmt_secs9((char *)np_out_room(o, 32), ns);
+}
+
+void np_out_json_str(struct np_out *o, const char *s, size_t n)
+{
+    np_out_ch(o, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            np_out_ch(o, '\\');
+            np_out_ch(o, (char)c);
+        } else if (c < 0x20) {
+            uint8_t *d = np_out_room(o, 6);
+            memcpy(d, "\\u00", 4);
+            d[4] = (uint8_t)hexdig[c >> 4];
+            d[5] = (uint8_t)hexdig[c & 15];
+            o->len += 6;
+        } else {
+            np_out_ch(o, (char)c);
+        }
+    }
+    np_out_ch(o, '"');
+}
+
+void np_out_csv_str(struct np_out *o, const char *s, size_t n)
+{
+    if (memchr(s, ',', n) == NULL && memchr(s, '"', n) == NULL && memchr(s, '\n', n) == NULL &&
+        memchr(s, '\r', n) == NULL) {
+        np_out_mem(o, s, n);
+        return;
+    }
+    np_out_ch(o, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            np_out_ch(o, '"');
+        np_out_ch(o, s[i]);
+    }
+    np_out_ch(o, '"');
+}
+
+void np_out_pad(struct np_out *o, const char *s, size_t n, size_t w, bool right_align)
+{
+    if (right_align)
+        for (size_t i = n; i < w; i++)
+            np_out_ch(o, ' ');
+    np_out_mem(o, s, n);
+    if (!right_align)
+        for (size_t i = n; i < w; i++)
+            np_out_ch(o, ' ');
+}
