@@ -21,29 +21,32 @@ struct np_batch;
 struct np_source_opts {
     const char *const *files; /* -r, in order; "-" is stdin; borrowed */
     size_t n_files;
-    const char *iface;   /* -i; exclusive with files; borrowed */
-    const char *bpf;     /* -f; NULL or "" for none; borrowed */
-    uint32_t snaplen;    /* live: bytes captured per packet (default 262144) */
-    uint32_t buffer_bytes; /* live: kernel buffer, 0 = libpcap default */
-    uint32_t read_timeout_ms; /* live: libpcap read timeout (default 100) */
-    bool promisc;        /* live: default true */
-    bool immediate;      /* live: deliver packets without buffering */
-    uint64_t max_packets;   /* -c: stop after this many packets pass the filter; 0 = no limit */
-    uint64_t duration_ns;   /* -t: live: stop after this much wall time; files:
-                               capture time since the first packet; 0 = no limit */
-    bool libpcap_reader; /* read files with libpcap's pcap_next_ex instead of ours */
+    const char *iface;         /* -i; exclusive with files; borrowed */
+    const char *bpf;           /* -f; NULL or "" for none; borrowed */
+    uint32_t snaplen;          /* live: bytes captured per packet (default 262144) */
+    uint32_t buffer_bytes;     /* live: kernel buffer, 0 = libpcap default */
+    uint32_t read_timeout_ms;  /* live: libpcap read timeout (default 100) */
+    bool promisc;              /* live: default true */
+    bool immediate;            /* live: deliver packets without buffering */
+    uint64_t max_packets;      /* -c: stop after this many packets pass the filter; 0 = no limit */
+    uint64_t duration_ns;      /* -t: live: stop after this much wall time; files:
+                                  capture time since the first packet; 0 = no limit */
+    bool libpcap_reader;       /* read files with libpcap's pcap_next_ex instead of ours */
+    uint32_t read_chunk_bytes; /* files: bytes per read(2); 0 = the default (512 KiB).
+                                  Small values are for tests and fuzzing (records
+                                  straddle reads) */
 };
 
 /* Counters for the summary. Each counts what the source did, never silently. */
 struct np_source_stats {
-    uint64_t pkts_read;     /* packet records read (before the filter) */
-    uint64_t pkts_filtered; /* rejected by the BPF filter */
-    uint64_t pkts_passed;   /* handed out in batches */
-    uint64_t bytes_wire;
-    uint64_t bytes_captured;
-    uint64_t kernel_drops;  /* live: pcap_stats ps_drop */
-    uint64_t if_drops;      /* live: pcap_stats ps_ifdrop */
-    uint64_t files_damaged; /* inputs that ended in a truncated or damaged record */
+    uint64_t pkts_read;                /* packet records read (before the filter) */
+    uint64_t pkts_filtered;            /* rejected by the BPF filter */
+    uint64_t pkts_passed;              /* handed out in batches */
+    uint64_t bytes_wire;               /* of the packets passed */
+    uint64_t bytes_captured;           /* of the packets passed */
+    uint64_t kernel_drops;             /* live: pcap_stats ps_drop */
+    uint64_t if_drops;                 /* live: pcap_stats ps_ifdrop */
+    uint64_t files_damaged;            /* inputs that ended in a truncated or damaged record */
     uint64_t anom_caplen_over_wirelen; /* records with caplen > wirelen (wirelen raised) */
     uint64_t anom_bad_block;           /* pcapng blocks skipped as malformed */
     uint64_t anom_unknown_ifid;        /* pcapng packets naming no known interface */
@@ -77,8 +80,9 @@ const struct np_source_stats *np_source_stats(struct np_source *s);
 /* The latest warning (damaged file, and so on), or NULL. Cleared by reading. */
 const char *np_source_take_warning(struct np_source *s);
 
-/* Link type and snaplen of interface ifid of the current or last input, for
- * writers that copy the input's framing; false when unknown. */
+/* Link type and snaplen of interface ifid of the input that filled the last
+ * batch (a batch never mixes inputs, nor pcapng sections), for writers that
+ * copy the input's framing; false when unknown. */
 bool np_source_iface_info(struct np_source *s, uint32_t ifid, uint16_t *linktype,
                           uint32_t *snaplen);
 

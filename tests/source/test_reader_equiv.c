@@ -1,0 +1,156 @@
+/* tests/source/test_reader_equiv.c: our reader against libpcap's on every
+ * capture in ../shared/corpus/pcaps.
+ *
+ * For each file both readers (np_source with and without libpcap_reader)
+ * must give the same packet sequence: timestamp in nanoseconds, captured and
+ * wire length, link type and bytes. Our reader must also give the same
+ * sequence when it reads in tiny chunks into tiny batches, so that every
+ * record straddles a read somewhere. Intended differences:
+ *
+ * - Skipped by name: the pcapng files with interfaces of several link
+ *   types, which libpcap 1.10 refuses ("an interface has a type N different
+ *   from the type of the first interface"); our reader reads them.
+ * - Link types 12 and 101 are the same (raw IP): libpcap maps both to
+ *   DLT_RAW, which maps back to 101 only, while we report the file's value.
+ * - ts_prec and ifid are not compared: libpcap opened for nanoseconds does
+ *   not say the file's resolution nor the pcapng interface.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pcap/pcap.h>
+
+#include "core/packet.h"
+#include "source/source.h"
+#include "capbuild.h"
+#include "corpus.h"
+
+static const struct {
+    const char *name;
+    const char *why;
+} skipped[] = {
+    { "pcapng-10if-dns-tls__many_interfaces-1.pcapng",
+      "libpcap refuses pcapng interfaces of different link types (Ethernet, NULL, raw IP)" },
+    { "pcapng-2if-ether-sll-snaplen__pcapng-example.pcapng",
+      "libpcap refuses pcapng interfaces of different link types (Ethernet, Linux SLL)" },
+};
+
+static uint16_t same_raw(uint16_t linktype)
+{
+    return linktype == NP_LINK_RAW_OLD ? NP_LINK_RAW : linktype;
+}
+
+static void readers_agree(void **state)
+{
+    const char *path = *state;
+    const char *files[] = { path };
+    struct np_source_opts o = { .files = files, .n_files = 1 };
+    struct got ours, theirs, tiny;
+    read_all_sized(&o, &ours, 4096, 4u << 20);
+    assert_int_equal(ours.rc, NP_EOF);
+    if (ours.n_warn != 0)
+        fail_msg("our reader warned: %s", ours.warn[0]);
+    assert_int_equal(ours.st.files_damaged, 0);
+
+    o.libpcap_reader = true;
+    read_all_sized(&o, &theirs, 4096, 4u << 20);
+    assert_int_equal(theirs.rc, NP_EOF);
+    if (theirs.n_warn != 0)
+        fail_msg("libpcap reader warned: %s", theirs.warn[0]);
+    if (ours.n != theirs.n)
+        fail_msg("%zu packets from ours, %zu from libpcap", ours.n, theirs.n);
+    for (size_t i = 0; i < ours.n; i++) {
+        const struct rec *a = &ours.r[i], *b = &theirs.r[i];
+        if (a->ts_ns != b->ts_ns || a->caplen != b->caplen || a->wirelen != b->wirelen ||
+            same_raw(a->linktype) != same_raw(b->linktype) || a->hash != b->hash ||
+            a->frame_no != b->frame_no)
+            fail_msg("frame %zu differs: ours ts %llu cap %u wire %u lt %u, libpcap ts %llu "
+                     "cap %u wire %u lt %u, bytes %s",
+                     i + 1, (unsigned long long)a->ts_ns, a->caplen, a->wirelen, a->linktype,
+                     (unsigned long long)b->ts_ns, b->caplen, b->wirelen, b->linktype,
+                     a->hash == b->hash ? "same" : "differ");
+    }
+
+    o.libpcap_reader = false;
+    o.read_chunk_bytes = 61;
+    read_all_sized(&o, &tiny, 3, 64);
+    assert_int_equal(tiny.n, ours.n);
+    assert_memory_equal(tiny.r, ours.r, ours.n * sizeof(*ours.r));
+    got_free(&ours);
+    got_free(&theirs);
+    got_free(&tiny);
+}
+
+static void read_by_us_though_libpcap_refuses_it(void **state)
+{
+    const char *path = *state;
+    struct got g;
+    read_file(path, &g);
+    assert_int_equal(g.rc, NP_EOF);
+    assert_int_equal(g.n_warn, 0);
+    assert_true(g.n > 0);
+    bool two_types = false;
+    for (size_t i = 1; i < g.n; i++)
+        two_types |= g.r[i].linktype != g.r[0].linktype;
+    assert_true(two_types);
+    got_free(&g);
+}
+
+int main(int argc, char **argv)
+{
+    char dir[4096];
+    int rc = corpus_find(argc, argv, "pcaps", dir, sizeof(dir));
+    if (rc != 0)
+        return rc;
+    size_t n;
+    char **names = corpus_list(dir, &n);
+    if (n == 0) {
+        fprintf(stderr, "no files in %s\n", dir);
+        return 1;
+    }
+    struct CMUnitTest *tests = calloc(n, sizeof(*tests));
+    char **paths = calloc(n, sizeof(*paths));
+    if (tests == NULL || paths == NULL)
+        return 1;
+    size_t nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(dir) + strlen(names[i]) + 2;
+        paths[i] = malloc(len);
+        if (paths[i] == NULL)
+            return 1;
+        snprintf(paths[i], len, "%s/%s", dir, names[i]);
+        const char *why = NULL;
+        for (size_t k = 0; k < sizeof(skipped) / sizeof(skipped[0]); k++) {
+            if (strcmp(names[i], skipped[k].name) == 0)
+                why = skipped[k].why;
+        }
+        tests[nt].name = names[i];
+        tests[nt].initial_state = paths[i];
+        if (why != NULL) {
+            printf("# not compared: %s: %s\n", names[i], why);
+            tests[nt].test_func = read_by_us_though_libpcap_refuses_it;
+            nt++;
+            continue;
+        }
+        char errbuf[PCAP_ERRBUF_SIZE];
+        pcap_t *p = pcap_open_offline(paths[i], errbuf);
+        if (p == NULL) {
+            printf("# skipped: %s: libpcap cannot open it: %s\n", names[i], errbuf);
+            continue;
+        }
+        pcap_close(p);
+        tests[nt].test_func = readers_agree;
+        nt++;
+    }
+    rc = _cmocka_run_group_tests("reader_equiv", tests, nt, NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        free(paths[i]);
+        free(names[i]);
+    }
+    free(paths);
+    free(names);
+    free(tests);
+    return rc;
+}
