@@ -70,8 +70,8 @@ static inline uint32_t np_cur_be32(struct np_cur *c)
 {
     if (!np_cur_need(c, 4))
         return 0;
-    uint32_t v = (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 | (uint32_t)c->p[2] << 8 |
-                 c->p[3];
+    uint32_t v =
+            (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 | (uint32_t)c->p[2] << 8 | c->p[3];
     c->p += 4;
     c->left -= 4;
     return v;
@@ -81,8 +81,8 @@ static inline uint32_t np_cur_le32(struct np_cur *c)
 {
     if (!np_cur_need(c, 4))
         return 0;
-    uint32_t v = (uint32_t)c->p[3] << 24 | (uint32_t)c->p[2] << 16 | (uint32_t)c->p[1] << 8 |
-                 c->p[0];
+    uint32_t v =
+            (uint32_t)c->p[3] << 24 | (uint32_t)c->p[2] << 16 | (uint32_t)c->p[1] << 8 | c->p[0];
     c->p += 4;
     c->left -= 4;
     return v;
@@ -134,7 +134,8 @@ static inline struct np_cur np_cur_take(struct np_cur *c, size_t n)
 }
 
 /* Like np_cur_take, but a short buffer yields what there is without marking
- * either cursor bad: for payloads that a snapshot length may have cut. */
+ * either cursor bad: for payloads that a snapshot length may have cut. A
+ * cursor that is already bad yields an empty (not bad) sub-cursor. */
 static inline struct np_cur np_cur_take_upto(struct np_cur *c, size_t n)
 {
     size_t k = c->bad ? 0 : (c->left < n ? c->left : n);
@@ -147,8 +148,10 @@ static inline struct np_cur np_cur_take_upto(struct np_cur *c, size_t n)
 /* Peeks at byte i ahead without consuming; 0 (and bad) when out of range. */
 static inline uint8_t np_cur_peek(struct np_cur *c, size_t i)
 {
-    if (!np_cur_need(c, i + 1))
+    if (c->bad || i >= c->left) { /* not np_cur_need(c, i + 1): i + 1 may wrap */
+        c->bad = true;
         return 0;
+    }
     return c->p[i];
 }
 

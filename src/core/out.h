@@ -49,12 +49,12 @@ static inline void np_out_str(struct np_out *o, const char *s)
 }
 
 /* Formatters that write into a caller's buffer and return the length. */
-size_t np_fmt_u64(char *dst, uint64_t v);                 /* up to 20 bytes */
-size_t np_fmt_hex64(char *dst, uint64_t v);               /* 16 bytes, lower case */
-size_t np_fmt_ipv4(char *dst, const uint8_t a[4]);        /* up to 15 bytes */
-size_t np_fmt_ipv6(char *dst, const uint8_t a[16]);       /* up to 45 bytes, RFC 5952 */
-size_t np_fmt_rfc3339_ns(char *dst, uint64_t ts_ns);      /* 30 bytes: ...T..:..:..123456789Z */
-size_t np_fmt_secs9(char *dst, uint64_t ns);              /* "12.000000001" */
+size_t np_fmt_u64(char *dst, uint64_t v);            /* up to 20 bytes */
+size_t np_fmt_hex64(char *dst, uint64_t v);          /* 16 bytes, lower case */
+size_t np_fmt_ipv4(char *dst, const uint8_t a[4]);   /* up to 15 bytes */
+size_t np_fmt_ipv6(char *dst, const uint8_t a[16]);  /* up to 45 bytes, RFC 5952 */
+size_t np_fmt_rfc3339_ns(char *dst, uint64_t ts_ns); /* 30 bytes: ...T..:..:..123456789Z */
+size_t np_fmt_secs9(char *dst, uint64_t ns);         /* "12.000000001" */
 /* A numeric address: version 4 uses the first 4 bytes. */
 size_t np_fmt_ip(char *dst, int ip_ver, const uint8_t a[16]);
 

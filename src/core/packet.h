@@ -40,9 +40,9 @@ struct np_batch {
     struct np_pkt *pkts; /* owned; cap_pkts entries */
     uint32_t n;          /* packets filled */
     uint32_t cap_pkts;
-    uint8_t *buf;  /* owned; packet bytes of this batch */
-    size_t len;    /* bytes of buf in use */
-    size_t cap;    /* bytes allocated */
+    uint8_t *buf;     /* owned; packet bytes of this batch */
+    size_t len;       /* bytes of buf in use */
+    size_t cap;       /* bytes allocated */
     uint64_t tick_ns; /* live sources: wall clock when filled, so idle timeouts
                        * fire on a quiet link; 0 for files */
 };
