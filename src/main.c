@@ -1,5 +1,47 @@
-/* main.c: placeholder. */
-int main(void)
+/* main.c: subcommand dispatch only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *what;
+} cmds[] = {
+    { "flows", np_cmd_flows, "one record per flow, as table, CSV, JSON or JSON Lines" },
+    { "interfaces", np_cmd_interfaces, "list capture interfaces" },
+};
+
+static void usage(FILE *f)
 {
-    return 0;
+    fputs("Usage: netpeek COMMAND [options]\n\n"
+          "Captures and analyzes network traffic, live or from pcap/pcapng files.\n\n"
+          "Commands:\n",
+          f);
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        fprintf(f, "  %-12s %s\n", cmds[i].name, cmds[i].what);
+    fputs("\n'netpeek COMMAND --help' describes a command's options.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *c = argv[1];
+    if (strcmp(c, "-h") == 0 || strcmp(c, "--help") == 0 || strcmp(c, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(c, "-V") == 0 || strcmp(c, "--version") == 0) {
+        printf("netpeek %s\n", NP_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (strcmp(c, cmds[i].name) == 0)
+            return cmds[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "netpeek: unknown command '%s' (see 'netpeek --help')\n", c);
+    return 2;
 }

@@ -1,2 +1,336 @@
-/* src/cli/options.c: placeholder, being written. */
-typedef int np_placeholder_options_t;
+/* cli/options.c: the canonical option table and its parser. */
+#include "cli/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct def {
+    const char *long_name;
+    const char *arg; /* NULL: takes no argument */
+    const char *help;
+};
+
+/* Indexed by enum np_opt_id. Long names are the same in every command and in
+ * docs/cli.md. */
+static const struct def defs[NP_OPT_MAX] = {
+    [NP_OPT_READ] = { "read", "FILE",
+                      "read packets from a pcap or pcapng file; repeat to read several in "
+                      "order; - is standard input" },
+    [NP_OPT_IFACE] = { "interface", "IFACE", "capture live on IFACE (see 'netpeek interfaces')" },
+    [NP_OPT_FILTER] = { "filter", "BPF", "only packets matching this BPF filter (tcpdump syntax)" },
+    [NP_OPT_SNAPLEN] = { "snaplen", "BYTES", "live: bytes captured per packet (default 262144)" },
+    [NP_OPT_BUFFER_SIZE] = { "buffer-size", "BYTES",
+                             "live: kernel capture buffer in bytes; K, M, G suffixes "
+                             "(default: libpcap's)" },
+    [NP_OPT_READ_TIMEOUT] = { "read-timeout", "MS",
+                              "live: deliver buffered packets at least every MS ms "
+                              "(default 100)" },
+    [NP_OPT_PROMISC] = { "promisc", NULL, "live: promiscuous mode (the default)" },
+    [NP_OPT_NO_PROMISC] = { "no-promisc", NULL,
+                            "live: do not put the interface in promiscuous mode" },
+    [NP_OPT_IMMEDIATE] = { "immediate", NULL, "live: hand over each packet as it arrives" },
+    [NP_OPT_COUNT] = { "count", "N", "stop after N packets (after the filter)" },
+    [NP_OPT_DURATION] = { "duration", "SECS",
+                          "stop after SECS seconds (live: wall clock; files: capture time "
+                          "since the first packet)" },
+    [NP_OPT_LIBPCAP_READER] = { "libpcap-reader", NULL,
+                                "read files with libpcap instead of netpeek's own reader "
+                                "(slower; refuses pcapng with mixed link types)" },
+    [NP_OPT_FLOW_TIMEOUT_TCP] = { "flow-timeout-tcp", "SECS",
+                                  "end a TCP flow idle this long, in capture time (default 600)" },
+    [NP_OPT_FLOW_TIMEOUT_UDP] = { "flow-timeout-udp", "SECS",
+                                  "end a UDP or other IP flow idle this long (default 180)" },
+    [NP_OPT_FLOW_TIMEOUT_ICMP] = { "flow-timeout-icmp", "SECS",
+                                   "end an ICMP or ICMPv6 flow idle this long (default 60)" },
+    [NP_OPT_TCP_CLOSE_DELAY] = { "tcp-close-delay", "SECS",
+                                 "keep a closed TCP flow this long for late segments "
+                                 "(retransmitted FIN, RST after FIN) before its record "
+                                 "goes out; 0 writes it at once (default 5)" },
+    [NP_OPT_MAX_FLOWS] = { "max-flows", "N",
+                           "track at most N flows at once; the least recently active is "
+                           "ended (end_reason eviction) to make room (default 1000000)" },
+    [NP_OPT_FORMAT] = { "format", "FMT", "output format" },
+    [NP_OPT_OUTPUT] = { "output", "FILE", "write records to FILE instead of standard output" },
+    [NP_OPT_JSON] = { "json", NULL, "JSON output" },
+    [NP_OPT_QUIET] = { "quiet", NULL, "no summary on standard error" },
+    [NP_OPT_HELP] = { "help", NULL, "show this help and exit" },
+    [NP_OPT_VERSION] = { "version", NULL, "show the version and exit" },
+};
+
+void np_opts_init(struct np_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->src.snaplen = 262144;
+    o->src.read_timeout_ms = 100;
+    o->src.promisc = true;
+    np_track_cfg_default(&o->track);
+}
+
+void np_opts_fini(struct np_opts *o)
+{
+    free(o->files);
+    o->files = NULL;
+}
+
+static enum np_rc bad_number(struct np_err *err, const char *opt, const char *v, const char *what)
+{
+    return np_err_set(err, NP_ERR_USAGE, "--%s: '%s' is not %s", opt, v, what);
+}
+
+/* A whole number in [min, max], with an optional K/M/G (binary) suffix when
+ * suffixes is set. */
+static enum np_rc parse_u64(const char *opt, const char *v, uint64_t min, uint64_t max,
+                            bool suffixes, uint64_t *out, struct np_err *err)
+{
+    char *end;
+    if (*v == '\0' || *v == '-' || *v == '+' || *v == ' ')
+        return bad_number(err, opt, v, "a whole number");
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno != 0 || end == v)
+        return bad_number(err, opt, v, "a whole number");
+    if (suffixes && *end != '\0' && end[1] == '\0') {
+        unsigned shift = *end == 'K' || *end == 'k'   ? 10
+                         : *end == 'M' || *end == 'm' ? 20
+                         : *end == 'G' || *end == 'g' ? 30
+                                                      : 0;
+        if (shift == 0 || x > (UINT64_MAX >> shift))
+            return bad_number(err, opt, v, "a size (N, NK, NM or NG)");
+        x <<= shift;
+        end++;
+    }
+    if (*end != '\0')
+        return bad_number(err, opt, v, "a whole number");
+    if (x < min || x > max)
+        return np_err_set(err, NP_ERR_USAGE, "--%s: %s is out of range (%llu to %llu)", opt, v,
+                          (unsigned long long)min, (unsigned long long)max);
+    *out = x;
+    return NP_OK;
+}
+
+/* Seconds with an optional fraction ("1.5") to nanoseconds; 0 only when
+ * allow_zero. */
+static enum np_rc parse_secs_z(const char *opt, const char *v, bool allow_zero, uint64_t *ns,
+                               struct np_err *err)
+{
+    uint64_t whole = 0, frac = 0, scale = 1000000000u;
+    const char *p = v;
+    if (*p < '0' || *p > '9')
+        return bad_number(err, opt, v, "a number of seconds");
+    for (; *p >= '0' && *p <= '9'; p++) {
+        whole = whole * 10 + (uint64_t)(*p - '0');
+        if (whole > 100ull * 365 * 86400)
+            return bad_number(err, opt, v, "a number of seconds under 100 years");
+    }
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return bad_number(err, opt, v, "a number of seconds");
+        for (; *p >= '0' && *p <= '9'; p++) {
+            if (scale > 1) {
+                scale /= 10;
+                frac += (uint64_t)(*p - '0') * scale;
+            }
+        }
+    }
+    if (*p != '\0')
+        return bad_number(err, opt, v, "a number of seconds");
+    *ns = whole * 1000000000u + frac;
+    if (*ns == 0 && !allow_zero)
+        return np_err_set(err, NP_ERR_USAGE, "--%s: must be more than 0 seconds", opt);
+    return NP_OK;
+}
+
+static enum np_rc parse_secs(const char *opt, const char *v, uint64_t *ns, struct np_err *err)
+{
+    return parse_secs_z(opt, v, false, ns, err);
+}
+
+static enum np_rc apply(struct np_opts *o, enum np_opt_id id, const char *v, struct np_err *err)
+{
+    const char *name = defs[id].long_name;
+    uint64_t x;
+    enum np_rc rc = NP_OK;
+    switch (id) {
+    case NP_OPT_READ: {
+        const char **nf = realloc(o->files, (o->src.n_files + 1) * sizeof(*nf));
+        if (nf == NULL)
+            return np_err_set(err, NP_ERR_NOMEM, "out of memory");
+        o->files = nf;
+        o->files[o->src.n_files++] = v;
+        o->src.files = o->files;
+        break;
+    }
+    case NP_OPT_IFACE:
+        if (o->src.iface != NULL)
+            return np_err_set(err, NP_ERR_USAGE, "only one -i/--interface may be given");
+        o->src.iface = v;
+        break;
+    case NP_OPT_FILTER:
+        o->src.bpf = v;
+        break;
+    case NP_OPT_SNAPLEN:
+        rc = parse_u64(name, v, 1, 262144, false, &x, err);
+        o->src.snaplen = (uint32_t)x;
+        break;
+    case NP_OPT_BUFFER_SIZE:
+        rc = parse_u64(name, v, 1, UINT32_MAX, true, &x, err);
+        o->src.buffer_bytes = (uint32_t)x;
+        break;
+    case NP_OPT_READ_TIMEOUT:
+        rc = parse_u64(name, v, 1, 60000, false, &x, err);
+        o->src.read_timeout_ms = (uint32_t)x;
+        break;
+    case NP_OPT_PROMISC:
+        o->src.promisc = true;
+        break;
+    case NP_OPT_NO_PROMISC:
+        o->src.promisc = false;
+        break;
+    case NP_OPT_IMMEDIATE:
+        o->src.immediate = true;
+        break;
+    case NP_OPT_COUNT:
+        rc = parse_u64(name, v, 1, UINT64_MAX, false, &o->src.max_packets, err);
+        break;
+    case NP_OPT_DURATION:
+        rc = parse_secs(name, v, &o->src.duration_ns, err);
+        break;
+    case NP_OPT_LIBPCAP_READER:
+        o->src.libpcap_reader = true;
+        break;
+    case NP_OPT_FLOW_TIMEOUT_TCP:
+        rc = parse_secs(name, v, &o->track.timeout_ns[NP_FLOW_CLASS_TCP], err);
+        break;
+    case NP_OPT_FLOW_TIMEOUT_UDP:
+        rc = parse_secs(name, v, &o->track.timeout_ns[NP_FLOW_CLASS_UDP], err);
+        o->track.timeout_ns[NP_FLOW_CLASS_OTHER] = o->track.timeout_ns[NP_FLOW_CLASS_UDP];
+        break;
+    case NP_OPT_FLOW_TIMEOUT_ICMP:
+        rc = parse_secs(name, v, &o->track.timeout_ns[NP_FLOW_CLASS_ICMP], err);
+        break;
+    case NP_OPT_TCP_CLOSE_DELAY:
+        rc = parse_secs_z(name, v, true, &o->track.timeout_ns[NP_FLOW_CLASS_CLOSED], err);
+        break;
+    case NP_OPT_MAX_FLOWS:
+        rc = parse_u64(name, v, 1, 100000000, false, &x, err);
+        o->track.max_flows = (uint32_t)x;
+        break;
+    case NP_OPT_FORMAT:
+        o->format = v;
+        break;
+    case NP_OPT_OUTPUT:
+        o->output = v;
+        break;
+    case NP_OPT_JSON:
+        o->json = true;
+        break;
+    case NP_OPT_QUIET:
+        o->quiet = true;
+        break;
+    case NP_OPT_HELP:
+        o->help = true;
+        break;
+    case NP_OPT_VERSION:
+        o->version = true;
+        break;
+    case NP_OPT_MAX:
+        break;
+    }
+    return rc;
+}
+
+enum np_rc np_opts_parse(struct np_opts *o, const struct np_cmd *cmd, int argc, char **argv,
+                         struct np_err *err)
+{
+    struct option lo[NP_OPT_MAX + 1];
+    char so[3 * NP_OPT_MAX + 2];
+    size_t nl = 0, ns = 0;
+    so[ns++] = ':'; /* report a missing argument as ':' */
+    for (size_t i = 0; i < cmd->n_opts; i++) {
+        const struct np_cmd_opt *c = &cmd->opts[i];
+        const struct def *d = &defs[c->id];
+        lo[nl].name = d->long_name;
+        lo[nl].has_arg = d->arg ? required_argument : no_argument;
+        lo[nl].flag = NULL;
+        lo[nl].val = 256 + (int)c->id;
+        nl++;
+        if (c->short_name) {
+            so[ns++] = c->short_name;
+            if (d->arg)
+                so[ns++] = ':';
+        }
+    }
+    memset(&lo[nl], 0, sizeof(lo[nl]));
+    so[ns] = '\0';
+
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+        enum np_opt_id id = NP_OPT_MAX;
+        if (ch >= 256) {
+            id = (enum np_opt_id)(ch - 256);
+        } else if (ch == '?' || ch == ':') {
+            const char *what = argv[optind - 1];
+            if (optopt != 0 && optopt < 256)
+                return np_err_set(err, NP_ERR_USAGE,
+                                  ch == ':'
+                                          ? "option -%c needs an argument (see 'netpeek %s --help')"
+                                          : "unknown option -%c (see 'netpeek %s --help')",
+                                  optopt, cmd->name);
+            return np_err_set(err, NP_ERR_USAGE,
+                              ch == ':' ? "option %s needs an argument (see 'netpeek %s --help')"
+                                        : "unknown option %s (see 'netpeek %s --help')",
+                              what, cmd->name);
+        } else {
+            for (size_t i = 0; i < cmd->n_opts; i++)
+                if (cmd->opts[i].short_name == ch)
+                    id = cmd->opts[i].id;
+        }
+        if (id == NP_OPT_MAX)
+            return np_err_set(err, NP_ERR_USAGE, "unknown option (see 'netpeek %s --help')",
+                              cmd->name);
+        enum np_rc rc = apply(o, id, optarg, err);
+        if (rc != NP_OK)
+            return rc;
+    }
+    if (optind < argc)
+        return np_err_set(err, NP_ERR_USAGE, "unexpected argument '%s' (see 'netpeek %s --help')",
+                          argv[optind], cmd->name);
+    return NP_OK;
+}
+
+void np_opts_help(const struct np_cmd *cmd, FILE *f)
+{
+    fprintf(f, "Usage: netpeek %s %s\n\n%s\n\nOptions:\n", cmd->name, cmd->usage, cmd->summary);
+    for (size_t i = 0; i < cmd->n_opts; i++) {
+        const struct np_cmd_opt *c = &cmd->opts[i];
+        const struct def *d = &defs[c->id];
+        char left[64];
+        if (c->short_name)
+            snprintf(left, sizeof(left), "-%c, --%s%s%s", c->short_name, d->long_name,
+                     d->arg ? " " : "", d->arg ? d->arg : "");
+        else
+            snprintf(left, sizeof(left), "    --%s%s%s", d->long_name, d->arg ? " " : "",
+                     d->arg ? d->arg : "");
+        const char *help = c->help ? c->help : d->help;
+        if (strlen(left) > 26)
+            fprintf(f, "  %s\n  %-26s  %s\n", left, "", help);
+        else
+            fprintf(f, "  %-26s  %s\n", left, help);
+    }
+    if (cmd->footer)
+        fprintf(f, "\n%s", cmd->footer);
+}
+
+enum np_rc np_opts_need_source(const struct np_opts *o, struct np_err *err)
+{
+    if (o->src.n_files == 0 && o->src.iface == NULL)
+        return np_err_set(err, NP_ERR_USAGE, "no input: give -r FILE or -i IFACE");
+    if (o->src.n_files > 0 && o->src.iface != NULL)
+        return np_err_set(err, NP_ERR_USAGE, "give either -r FILE or -i IFACE, not both");
+    return NP_OK;
+}

@@ -1,0 +1,90 @@
+/* cli/options.h: the one canonical table of long options, shared by every
+ * command.
+ *
+ * Each command lists the options it accepts and the short letters it keeps
+ * from the tool its users know (the same letter may mean different things in
+ * different commands). Parsing fills struct np_opts; help text is generated
+ * from the same table, so --help cannot drift from what is parsed.
+ */
+#ifndef NP_CLI_OPTIONS_H
+#define NP_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/err.h"
+#include "flow/track.h"
+#include "source/source.h"
+
+enum np_opt_id {
+    NP_OPT_READ = 1,
+    NP_OPT_IFACE,
+    NP_OPT_FILTER,
+    NP_OPT_SNAPLEN,
+    NP_OPT_BUFFER_SIZE,
+    NP_OPT_READ_TIMEOUT,
+    NP_OPT_PROMISC,
+    NP_OPT_NO_PROMISC,
+    NP_OPT_IMMEDIATE,
+    NP_OPT_COUNT,
+    NP_OPT_DURATION,
+    NP_OPT_LIBPCAP_READER,
+    NP_OPT_FLOW_TIMEOUT_TCP,
+    NP_OPT_FLOW_TIMEOUT_UDP,
+    NP_OPT_FLOW_TIMEOUT_ICMP,
+    NP_OPT_TCP_CLOSE_DELAY,
+    NP_OPT_MAX_FLOWS,
+    NP_OPT_FORMAT,
+    NP_OPT_OUTPUT,
+    NP_OPT_JSON,
+    NP_OPT_QUIET,
+    NP_OPT_HELP,
+    NP_OPT_VERSION,
+    NP_OPT_MAX,
+};
+
+/* One option a command accepts, with its short letter (0 for none). */
+struct np_cmd_opt {
+    enum np_opt_id id;
+    char short_name;
+    const char *help; /* NULL: the table's text */
+};
+
+struct np_cmd {
+    const char *name;
+    const char *usage;   /* after "netpeek NAME " */
+    const char *summary; /* one paragraph */
+    const struct np_cmd_opt *opts;
+    size_t n_opts;
+    const char *footer; /* examples, notes; may be NULL */
+};
+
+struct np_opts {
+    struct np_source_opts src;
+    const char **files; /* owned array; strings borrowed from argv */
+    struct np_track_cfg track;
+    const char *format; /* borrowed from argv; NULL = command default */
+    const char *output; /* -o; NULL = stdout */
+    bool json;
+    bool quiet;
+    bool help, version;
+};
+
+/* Sets every default. */
+void np_opts_init(struct np_opts *o);
+void np_opts_fini(struct np_opts *o);
+
+/* Parses argv (argv[0] is the command name). On a user error returns
+ * NP_ERR_USAGE with one line in err. Positional arguments are refused. */
+enum np_rc np_opts_parse(struct np_opts *o, const struct np_cmd *cmd, int argc, char **argv,
+                         struct np_err *err);
+
+/* Writes the command's help: usage, summary, every option with its letters,
+ * argument and default. */
+void np_opts_help(const struct np_cmd *cmd, FILE *f);
+
+/* Checks that exactly one source (-r or -i) was given. */
+enum np_rc np_opts_need_source(const struct np_opts *o, struct np_err *err);
+
+#endif
