@@ -21,7 +21,8 @@ struct np_flow_key {
     uint8_t proto;           /* IP protocol number */
 };
 
-/* Fills k from one packet's endpoints and returns the packet's direction:
+/* Fills k from one packet's endpoints (16 bytes each; IPv4 in the first 4,
+ * the rest ignored) and returns the packet's direction:
  * false when src is endpoint A (A to B), true when src is B. Equal endpoints
  * give false: every packet counts A to B. */
 bool np_flow_key_make(struct np_flow_key *k, uint8_t ip_ver, uint8_t proto, uint16_t vlan,
@@ -35,9 +36,13 @@ uint64_t np_flow_key_hash(const struct np_flow_key *k);
  * addr_b, port_b, first_ts_ns (8, BE). Stable: documented in docs/formats.md. */
 uint64_t np_flow_id(const struct np_flow_key *k, uint64_t first_ts_ns);
 
+/* Five 8-byte compares, inlined (a memcmp call showed in profiles). */
 static inline bool np_flow_key_eq(const struct np_flow_key *x, const struct np_flow_key *y)
 {
-    return __builtin_memcmp(x, y, sizeof(*x)) == 0;
+    uint64_t a[5], b[5];
+    __builtin_memcpy(a, x, sizeof(a));
+    __builtin_memcpy(b, y, sizeof(b));
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0;
 }
 
 #endif

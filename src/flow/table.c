@@ -1,7 +1,8 @@
 /* flow/table.c: the shard's flow table.
  *
- * Pool: struct np_flow array grown by doubling (realloc, which moves large
- * blocks with mremap rather than copying) up to max_flows; unused entries sit
+ * Pool: one struct np_flow array mapped for max_flows at creation (core/mem.h:
+ * huge pages, no reservation), whose pages become real only as entries are
+ * first handed out, in order; unused entries sit
  * on a free list threaded through lru_next. Index: power-of-two array of
  * (low 32 bits of the hash, entry index + 1) slots, home slot from those
  * bits, with linear probing and backward-shift
@@ -13,6 +14,8 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/mem.h"
 
 _Static_assert(sizeof(struct np_flow) <= 128, "flow entry grew");
 
@@ -26,8 +29,7 @@ struct lru {
 };
 
 struct np_flow_table {
-    struct np_flow *pool; /* owned; pool_cap entries */
-    uint32_t pool_cap;
+    struct np_flow *pool; /* owned mapping; max_flows entries */
     uint32_t max_flows;
     uint32_t n;         /* flows in use */
     uint32_t free_head; /* free list through lru_next */
@@ -38,7 +40,8 @@ struct np_flow_table {
     uint8_t *cls; /* owned; class of each entry (kept out of the 128-byte entry) */
 };
 
-#define INITIAL_FLOWS 1024u
+#define CLS_FREE      0xffu /* cls[] of an entry on the free list */
+#define INITIAL_FLOWS 1024u /* index slots start at twice this */
 
 enum np_flow_class np_flow_class_of(uint8_t proto)
 {
@@ -61,11 +64,10 @@ struct np_flow_table *np_flow_table_create(uint32_t max_flows, struct np_err *er
     if (t == NULL)
         goto nomem;
     t->max_flows = max_flows ? max_flows : 1;
-    t->pool_cap = t->max_flows < INITIAL_FLOWS ? t->max_flows : INITIAL_FLOWS;
-    t->pool = malloc((size_t)t->pool_cap * sizeof(*t->pool));
-    t->cls = malloc(t->pool_cap);
+    t->pool = np_mem_alloc((size_t)t->max_flows * sizeof(*t->pool));
+    t->cls = np_mem_alloc(t->max_flows);
     t->mask = 2 * INITIAL_FLOWS - 1;
-    t->slots = calloc((size_t)t->mask + 1, sizeof(*t->slots));
+    t->slots = np_mem_alloc(((size_t)t->mask + 1) * sizeof(*t->slots));
     if (t->pool == NULL || t->cls == NULL || t->slots == NULL)
         goto nomem;
     t->free_head = NP_FLOW_NONE;
@@ -82,9 +84,9 @@ void np_flow_table_destroy(struct np_flow_table *t)
 {
     if (t == NULL)
         return;
-    free(t->pool);
-    free(t->cls);
-    free(t->slots);
+    np_mem_free(t->pool, (size_t)t->max_flows * sizeof(*t->pool));
+    np_mem_free(t->cls, t->max_flows);
+    np_mem_free(t->slots, ((size_t)t->mask + 1) * sizeof(*t->slots));
     free(t);
 }
 
@@ -101,6 +103,20 @@ uint32_t np_flow_table_find(const struct np_flow_table *t, const struct np_flow_
     }
 }
 
+void np_flow_table_prefetch_slot(const struct np_flow_table *t, uint64_t hash)
+{
+    __builtin_prefetch(&t->slots[(uint32_t)hash & t->mask]);
+}
+
+void np_flow_table_prefetch_entry(const struct np_flow_table *t, uint64_t hash)
+{
+    uint32_t idx1 = t->slots[(uint32_t)hash & t->mask].idx1;
+    if (idx1 != 0) { /* both cache lines of the 128-byte entry */
+        __builtin_prefetch(&t->pool[idx1 - 1]);
+        __builtin_prefetch((const char *)&t->pool[idx1 - 1] + 64);
+    }
+}
+
 static void slot_put(struct slot *slots, uint32_t mask, uint32_t hash, uint32_t idx)
 {
     uint32_t i = hash & mask;
@@ -114,33 +130,16 @@ static void slot_put(struct slot *slots, uint32_t mask, uint32_t hash, uint32_t 
 static int grow_index(struct np_flow_table *t)
 {
     uint32_t nmask = t->mask * 2 + 1;
-    struct slot *ns = calloc((size_t)nmask + 1, sizeof(*ns));
+    struct slot *ns = np_mem_alloc(((size_t)nmask + 1) * sizeof(*ns));
     if (ns == NULL)
         return -1;
     for (uint32_t i = 0; i <= t->mask; i++) {
         if (t->slots[i].idx1 != 0)
             slot_put(ns, nmask, t->slots[i].hash, t->slots[i].idx1 - 1);
     }
-    free(t->slots);
+    np_mem_free(t->slots, ((size_t)t->mask + 1) * sizeof(*t->slots));
     t->slots = ns;
     t->mask = nmask;
-    return 0;
-}
-
-static int grow_pool(struct np_flow_table *t)
-{
-    uint32_t ncap = t->pool_cap * 2;
-    if (ncap > t->max_flows || ncap < t->pool_cap)
-        ncap = t->max_flows;
-    struct np_flow *np = realloc(t->pool, (size_t)ncap * sizeof(*np));
-    if (np == NULL)
-        return -1;
-    t->pool = np;
-    uint8_t *nc = realloc(t->cls, ncap);
-    if (nc == NULL)
-        return -1; /* pool_cap unchanged: the larger pool is simply unused */
-    t->cls = nc;
-    t->pool_cap = ncap;
     return 0;
 }
 
@@ -183,9 +182,7 @@ uint32_t np_flow_table_insert(struct np_flow_table *t, const struct np_flow_key 
         idx = t->free_head;
         t->free_head = t->pool[idx].lru_next;
     } else {
-        if (t->used_hwm == t->pool_cap && grow_pool(t) != 0)
-            return NP_FLOW_NONE;
-        idx = t->used_hwm++;
+        idx = t->used_hwm++; /* < max_flows, since n < max_flows */
     }
     struct np_flow *f = &t->pool[idx];
     memset(f, 0, sizeof(*f));
@@ -223,7 +220,18 @@ void np_flow_table_remove(struct np_flow_table *t, uint32_t idx)
 #endif
     t->pool[idx].lru_next = t->free_head;
     t->free_head = idx;
+    t->cls[idx] = CLS_FREE;
     t->n--;
+}
+
+void np_flow_table_reset(struct np_flow_table *t)
+{
+    memset(t->slots, 0, ((size_t)t->mask + 1) * sizeof(*t->slots));
+    t->n = 0;
+    t->used_hwm = 0;
+    t->free_head = NP_FLOW_NONE;
+    for (int c = 0; c < NP_FLOW_CLASSES; c++)
+        t->lru[c].head = t->lru[c].tail = NP_FLOW_NONE;
 }
 
 void np_flow_table_touch(struct np_flow_table *t, uint32_t idx)
@@ -258,14 +266,16 @@ uint32_t np_flow_table_count(const struct np_flow_table *t)
 
 size_t np_flow_table_mem_bytes(const struct np_flow_table *t)
 {
-    return (size_t)t->pool_cap * (sizeof(struct np_flow) + 1) +
+    return (size_t)t->used_hwm * (sizeof(struct np_flow) + 1) +
            ((size_t)t->mask + 1) * sizeof(struct slot);
 }
 
 void np_flow_table_list(const struct np_flow_table *t, uint32_t *out)
 {
+    /* A linear scan of the class bytes: following the idle lists would chase
+     * pointers across the whole pool. */
     size_t n = 0;
-    for (int c = 0; c < NP_FLOW_CLASSES; c++)
-        for (uint32_t i = t->lru[c].head; i != NP_FLOW_NONE; i = t->pool[i].lru_next)
+    for (uint32_t i = 0; i < t->used_hwm; i++)
+        if (t->cls[i] != CLS_FREE)
             out[n++] = i;
 }

@@ -1,15 +1,15 @@
 /* flow/table.h: the shard's flow table.
  *
- * Flow entries live in one array (the pool) addressed by 32-bit index; an
- * open-addressed index of (hash, entry) slots finds them. Both grow in steps
- * up to max_flows, so a small capture touches little memory (a page fault
- * costs microseconds here) and nothing is allocated per packet once the
- * table has grown. Every entry sits on one idle list per timeout class,
+ * Flow entries live in one array (the pool) addressed by 32-bit index, mapped
+ * for max_flows at once but made real page by page as entries are first
+ * used; an open-addressed index of (hash, entry) slots finds them and grows
+ * in steps. A small capture touches little memory (a page fault costs
+ * microseconds here) and nothing is allocated per packet. Every entry sits on one idle list per timeout class,
  * least recently touched first, so idle flows expire from the head in
  * bounded steps. Owned by one shard thread; not thread-safe.
  *
- * Entries are addressed by index: np_flow_table_insert() may move the pool,
- * so pointers from np_flow_table_at() are valid only until the next insert.
+ * Entries are addressed by index; a pointer from np_flow_table_at() stays
+ * valid until that flow is removed.
  */
 #ifndef NP_FLOW_TABLE_H
 #define NP_FLOW_TABLE_H
@@ -72,12 +72,19 @@ void np_flow_table_destroy(struct np_flow_table *t);
 /* The index of the flow with key k (hash = np_flow_key_hash(k)), or NP_FLOW_NONE. */
 uint32_t np_flow_table_find(const struct np_flow_table *t, const struct np_flow_key *k,
                             uint64_t hash);
+/* Prefetch hints for a lookup of hash soon: first its index slot, then (once
+ * the slot has arrived) the entry the slot names. Never fault, never fail. */
+void np_flow_table_prefetch_slot(const struct np_flow_table *t, uint64_t hash);
+void np_flow_table_prefetch_entry(const struct np_flow_table *t, uint64_t hash);
+
 /* Adds a zeroed flow with key k (hash = np_flow_key_hash(k): removal
- * recomputes it) at the tail of class cls's idle list and
- * returns its index; NP_FLOW_NONE when max_flows are in use or memory ran out
- * (the caller evicts and retries). May move the pool. */
+ * recomputes it) at the tail of class cls's idle list and returns its index;
+ * NP_FLOW_NONE when max_flows are in use or the index cannot grow (the
+ * caller evicts and retries). */
 uint32_t np_flow_table_insert(struct np_flow_table *t, const struct np_flow_key *k, uint64_t hash,
                               enum np_flow_class cls);
+/* Removes every flow at once, keeping the memory. */
+void np_flow_table_reset(struct np_flow_table *t);
 /* Removes flow idx from the index and its idle list and frees its entry. */
 void np_flow_table_remove(struct np_flow_table *t, uint32_t idx);
 /* Moves flow idx to the tail of its idle list (it was just touched). */
@@ -89,7 +96,8 @@ uint32_t np_flow_table_oldest(const struct np_flow_table *t, enum np_flow_class 
 
 struct np_flow *np_flow_table_at(struct np_flow_table *t, uint32_t idx);
 uint32_t np_flow_table_count(const struct np_flow_table *t);
-/* Bytes the table has allocated (pool + index), for the summary. */
+/* Bytes of table memory in use (entries handed out so far + index), for the
+ * summary. */
 size_t np_flow_table_mem_bytes(const struct np_flow_table *t);
 /* Fills out[] with the indices of every flow in use (count of them); for the
  * end of input. */

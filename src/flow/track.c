@@ -79,13 +79,19 @@ void np_track_destroy(struct np_track *t)
     free(t);
 }
 
-static void end_flow(struct np_track *t, uint32_t idx, enum np_flow_end why)
+/* Hands flow idx to the end callback; the caller frees it. */
+static void report_flow(struct np_track *t, uint32_t idx, enum np_flow_end why)
 {
     struct np_flow *f = np_flow_table_at(t->table, idx);
     if (f->state & NP_FS_CLOSED) /* the reason was fixed when it closed */
         why = (f->state & NP_FS_CLOSED_RST) ? NP_END_RST : NP_END_FIN;
     t->st.flows_ended[why]++;
     t->on_end(f, why, t->ctx);
+}
+
+static void end_flow(struct np_track *t, uint32_t idx, enum np_flow_end why)
+{
+    report_flow(t, idx, why);
     np_flow_table_remove(t->table, idx);
 }
 
@@ -138,15 +144,30 @@ static void close_flow(struct np_track *t, uint32_t idx, enum np_flow_end why)
     np_flow_table_set_class(t->table, idx, NP_FLOW_CLASS_CLOSED);
 }
 
+/* What the flow stage needs of one packet, taken from the decoded view by
+ * the decode stage. */
+struct fpkt {
+    struct np_flow_key key;
+    uint64_t hash;
+    uint64_t ts_ns;
+    uint64_t first_ts_ns; /* of its first frame: a datagram's first fragment */
+    uint64_t wire, cap;   /* bytes of every frame it stands for */
+    uint32_t frames;      /* 1, or the fragment frames of a datagram */
+    uint32_t seq, ack, payload_wire_len;
+    uint8_t dir;
+    uint8_t tcp_flags;
+    bool is_tcp;
+};
+
 /* TCP: who is the client, when does the flow close. Returns true when this
  * packet ends the flow (after it has been counted), with *why set. */
-static bool tcp_update(struct np_flow *f, const struct np_dpkt *d, unsigned dir,
-                       enum np_flow_end *why)
+static bool tcp_update(struct np_flow *f, const struct fpkt *q, enum np_flow_end *why)
 {
-    uint8_t fl = d->tcp_flags;
+    uint8_t fl = q->tcp_flags;
+    unsigned dir = q->dir;
     if ((fl & (NP_TCP_SYN | NP_TCP_ACK)) == NP_TCP_SYN) {
         if (!(f->state & NP_FS_HAS_SYN)) {
-            f->syn_seq = d->seq;
+            f->syn_seq = q->seq;
             f->state |= NP_FS_HAS_SYN;
         }
         if (!(f->state & NP_FS_CLIENT_SYN)) {
@@ -165,7 +186,7 @@ static bool tcp_update(struct np_flow *f, const struct np_dpkt *d, unsigned dir,
     if (fl & NP_TCP_FIN) {
         /* The FIN occupies the sequence number after the segment's data
          * (and after the SYN, which also takes one). */
-        uint32_t fin = d->seq + d->payload_wire_len + ((fl & NP_TCP_SYN) ? 1u : 0u);
+        uint32_t fin = q->seq + q->payload_wire_len + ((fl & NP_TCP_SYN) ? 1u : 0u);
         f->fin_seq[dir] = fin;
         f->state |= dir ? NP_FS_FIN_B : NP_FS_FIN_A;
     }
@@ -173,7 +194,7 @@ static bool tcp_update(struct np_flow *f, const struct np_dpkt *d, unsigned dir,
         uint8_t peer_fin = dir ? NP_FS_FIN_A : NP_FS_FIN_B;
         uint8_t peer_acked = dir ? NP_FS_FIN_A_ACKED : NP_FS_FIN_B_ACKED;
         /* ack - (fin + 1) >= 0 in sequence space: the FIN is acknowledged. */
-        if ((f->state & peer_fin) && (int32_t)(d->ack - (f->fin_seq[dir ^ 1u] + 1u)) >= 0)
+        if ((f->state & peer_fin) && (int32_t)(q->ack - (f->fin_seq[dir ^ 1u] + 1u)) >= 0)
             f->state |= peer_acked;
     }
     if ((f->state & (NP_FS_FIN_A_ACKED | NP_FS_FIN_B_ACKED)) ==
@@ -184,84 +205,94 @@ static bool tcp_update(struct np_flow *f, const struct np_dpkt *d, unsigned dir,
     return false;
 }
 
-static void track_packet(struct np_track *t, const struct np_pkt *p)
+/* Decode stage: fills q from packet p; false when p belongs to no flow (yet):
+ * not IP, or a fragment of a datagram still incomplete. */
+static bool decode_packet(struct np_track *t, const struct np_pkt *p, struct fpkt *q)
 {
     struct np_dpkt *d = &t->d;
-    uint64_t wire = p->wirelen, cap = p->caplen;
-    uint64_t first_ts = p->ts_ns; /* of the first frame: a datagram's first fragment */
-    uint32_t frames = 1;
-
-    t->st.pkts++;
+    q->ts_ns = q->first_ts_ns = p->ts_ns;
+    q->wire = p->wirelen;
+    q->cap = p->caplen;
+    q->frames = 1;
     np_decode(p->linktype, p->data, p->caplen, p->wirelen, d, &t->st.dec);
     if (d->ip_ver == 0) {
         t->st.pkts_no_flow++;
-        return;
+        return false;
     }
     if (d->is_frag) {
         struct np_frag_done done;
         if (!np_frag_add(t->frag, d, p->ts_ns, p->wirelen, p->caplen, &done))
-            return; /* held until its datagram completes, or never counted */
+            return false; /* held until its datagram completes, or never counted */
         np_decode_ip_payload_wire(done.proto, done.data, done.len, done.wire_len, d, &t->st.dec);
-        frames = done.n_frames;
-        first_ts = done.first_ts_ns;
-        wire = done.frames_wire_bytes;
-        cap = done.frames_cap_bytes;
+        q->frames = done.n_frames;
+        q->first_ts_ns = done.first_ts_ns;
+        q->wire = done.frames_wire_bytes;
+        q->cap = done.frames_cap_bytes;
     }
+    uint16_t sport = d->l4_ok ? d->sport : 0, dport = d->l4_ok ? d->dport : 0;
+    q->dir = np_flow_key_make(&q->key, d->ip_ver, d->proto, d->vlan, d->src, sport, d->dst,
+                              dport);
+    q->hash = np_flow_key_hash(&q->key);
+    q->is_tcp = d->proto == 6 && d->l4_ok;
+    q->tcp_flags = d->tcp_flags;
+    q->seq = d->seq;
+    q->ack = d->ack;
+    q->payload_wire_len = d->payload_wire_len;
+    return true;
+}
 
-    uint16_t sport = 0, dport = 0;
-    if (d->l4_ok) {
-        sport = d->sport;
-        dport = d->dport;
-    }
-    struct np_flow_key k;
-    unsigned dir = np_flow_key_make(&k, d->ip_ver, d->proto, d->vlan, d->src, sport, d->dst, dport)
-                           ? 1u
-                           : 0u;
-    uint64_t hash = np_flow_key_hash(&k);
-    uint32_t idx = np_flow_table_find(t->table, &k, hash);
-    bool is_tcp = d->proto == 6 && d->l4_ok;
+/* Flow stage: finds or creates q's flow and counts q in it. */
+static void apply_packet(struct np_track *t, const struct fpkt *q)
+{
+    uint32_t idx = np_flow_table_find(t->table, &q->key, q->hash);
 
     if (idx != NP_FLOW_NONE) {
         /* Exact idle timeout for this flow, whatever the batch expiry reached. */
         const struct np_flow *f = np_flow_table_at(t->table, idx);
         enum np_flow_class cls =
-                (f->state & NP_FS_CLOSED) ? NP_FLOW_CLASS_CLOSED : np_flow_class_of(k.proto);
+                (f->state & NP_FS_CLOSED) ? NP_FLOW_CLASS_CLOSED : np_flow_class_of(q->key.proto);
         if (t->now_ns - f->last_ns >= t->cfg.timeout_ns[cls] && t->now_ns > f->last_ns) {
             end_flow(t, idx, NP_END_TIMEOUT);
             idx = NP_FLOW_NONE;
         }
     }
-    if (idx != NP_FLOW_NONE && is_tcp && (d->tcp_flags & (NP_TCP_SYN | NP_TCP_ACK)) == NP_TCP_SYN) {
+    if (idx != NP_FLOW_NONE && q->is_tcp &&
+        (q->tcp_flags & (NP_TCP_SYN | NP_TCP_ACK)) == NP_TCP_SYN) {
         struct np_flow *f = np_flow_table_at(t->table, idx);
         bool closing = (f->state & (NP_FS_FIN_A | NP_FS_FIN_B | NP_FS_CLOSED)) != 0;
-        if (closing && (!(f->state & NP_FS_HAS_SYN) || f->syn_seq != d->seq)) {
+        if (closing && (!(f->state & NP_FS_HAS_SYN) || f->syn_seq != q->seq)) {
             t->st.tcp_new_syn_splits++;
             end_flow(t, idx, NP_END_FIN);
             idx = NP_FLOW_NONE;
         }
     }
     if (idx == NP_FLOW_NONE) {
-        idx = new_flow(t, &k, hash, first_ts);
+        idx = new_flow(t, &q->key, q->hash, q->first_ts_ns);
         if (idx == NP_FLOW_NONE) {
-            t->st.pkts_no_flow++;
+            t->st.pkts_no_flow += q->frames;
             return;
         }
-        np_flow_table_at(t->table, idx)->client = (uint8_t)dir;
-    } else {
+        np_flow_table_at(t->table, idx)->client = q->dir;
+    } else if ((q->ts_ns >> 30) != (np_flow_table_at(t->table, idx)->last_ns >> 30)) {
+        /* Re-queue on the idle list only when the packet enters a new ~1.07 s
+         * slot: the list stays ordered to within that, and each touch costs
+         * two cache misses on the neighbours. Expiry may write an idle
+         * flow's record up to 1.07 s of capture time late; the exact check
+         * above still splits flows at their timeout. */
         np_flow_table_touch(t->table, idx);
     }
 
     struct np_flow *f = np_flow_table_at(t->table, idx);
-    t->st.pkts_in_flows += frames;
-    f->pkts[dir] += frames;
-    f->bytes[dir] += wire;
-    f->cap_bytes[dir] += cap;
-    if (p->ts_ns > f->last_ns)
-        f->last_ns = p->ts_ns;
-    if (is_tcp) {
+    t->st.pkts_in_flows += q->frames;
+    f->pkts[q->dir] += q->frames;
+    f->bytes[q->dir] += q->wire;
+    f->cap_bytes[q->dir] += q->cap;
+    if (q->ts_ns > f->last_ns)
+        f->last_ns = q->ts_ns;
+    if (q->is_tcp) {
         enum np_flow_end why;
-        f->tcp_flags[dir] |= d->tcp_flags;
-        if (!(f->state & NP_FS_CLOSED) && tcp_update(f, d, dir, &why))
+        f->tcp_flags[q->dir] |= q->tcp_flags;
+        if (!(f->state & NP_FS_CLOSED) && tcp_update(f, q, &why))
             close_flow(t, idx, why);
     }
 }
@@ -286,35 +317,61 @@ static void expire(struct np_track *t)
     np_frag_expire(t->frag, t->now_ns);
 }
 
+/* Packets decoded ahead of their flow lookups. 16 ahead: bench/run on
+ * synth-large (800k flows) gains about a third over one at a time, where
+ * every lookup waited for two cache misses in turn. */
+#define GROUP 16
+
 void np_track_batch(struct np_track *t, const struct np_batch *b)
 {
-    for (uint32_t i = 0; i < b->n; i++) {
-        const struct np_pkt *p = &b->pkts[i];
-        if (p->ts_ns > t->now_ns)
-            t->now_ns = p->ts_ns;
-        track_packet(t, p);
+    struct fpkt grp[GROUP];
+    uint64_t batch_max = 0;
+    for (uint32_t i = 0; i < b->n;) {
+        unsigned n = 0;
+        for (; i < b->n && n < GROUP; i++) {
+            const struct np_pkt *p = &b->pkts[i];
+            t->st.pkts++;
+            if (p->ts_ns > batch_max)
+                batch_max = p->ts_ns;
+            if (decode_packet(t, p, &grp[n]))
+                np_flow_table_prefetch_slot(t->table, grp[n++].hash);
+        }
+        for (unsigned k = 0; k < n; k++)
+            np_flow_table_prefetch_entry(t->table, grp[k].hash);
+        for (unsigned k = 0; k < n; k++) {
+            if (grp[k].ts_ns > t->now_ns)
+                t->now_ns = grp[k].ts_ns;
+            apply_packet(t, &grp[k]);
+        }
     }
+    if (batch_max > t->now_ns)
+        t->now_ns = batch_max;
     if (b->tick_ns > t->now_ns)
         t->now_ns = b->tick_ns;
     expire(t);
 }
 
-static int by_first_seen(const void *x, const void *y, void *arg)
+struct order {
+    uint64_t first_ns;
+    uint32_t idx;
+};
+
+static int by_first_seen(const void *x, const void *y)
 {
-    struct np_flow_table *tab = arg;
-    const struct np_flow *a = np_flow_table_at(tab, *(const uint32_t *)x);
-    const struct np_flow *b = np_flow_table_at(tab, *(const uint32_t *)y);
+    const struct order *a = x, *b = y;
     if (a->first_ns != b->first_ns)
         return a->first_ns < b->first_ns ? -1 : 1;
-    uint32_t ia = *(const uint32_t *)x, ib = *(const uint32_t *)y;
-    return ia < ib ? -1 : ia > ib;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
 void np_track_finish(struct np_track *t)
 {
     uint32_t n = np_flow_table_count(t->table);
     uint32_t *idx = malloc((size_t)n * sizeof(*idx) + 1);
-    if (idx == NULL) {
+    struct order *ord = malloc((size_t)n * sizeof(*ord) + 1);
+    if (idx == NULL || ord == NULL) {
+        free(idx);
+        free(ord);
         /* Out of memory at exit: end them in table order rather than lose them. */
         for (int c = 0; c < NP_FLOW_CLASSES; c++) {
             uint32_t i;
@@ -323,11 +380,20 @@ void np_track_finish(struct np_track *t)
         }
         return;
     }
+    /* Sort (first_ns, index) pairs: contiguous keys, no entry lookups. */
     np_flow_table_list(t->table, idx);
-    qsort_r(idx, n, sizeof(*idx), by_first_seen, t->table);
+    for (uint32_t i = 0; i < n; i++) {
+        ord[i].first_ns = np_flow_table_at(t->table, idx[i])->first_ns;
+        ord[i].idx = idx[i];
+    }
+    qsort(ord, n, sizeof(*ord), by_first_seen);
+    /* Nothing uses the table after this: report every flow, then empty the
+     * table at once rather than remove flows one by one. */
     for (uint32_t i = 0; i < n; i++)
-        end_flow(t, idx[i], NP_END_EOI);
+        report_flow(t, ord[i].idx, NP_END_EOI);
+    np_flow_table_reset(t->table);
     free(idx);
+    free(ord);
 }
 
 const struct np_track_stats *np_track_stats(struct np_track *t)
