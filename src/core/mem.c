@@ -20,7 +20,8 @@ static void advise(void *p, size_t n)
 void *np_mem_alloc(size_t n)
 {
     n = round_up(n ? n : 1);
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+                   0);
     if (p == MAP_FAILED)
         return NULL;
     advise(p, n);

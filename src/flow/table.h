@@ -4,9 +4,9 @@
  * for max_flows at once but made real page by page as entries are first
  * used; an open-addressed index of (hash, entry) slots finds them and grows
  * in steps. A small capture touches little memory (a page fault costs
- * microseconds here) and nothing is allocated per packet. Every entry sits on one idle list per timeout class,
- * least recently touched first, so idle flows expire from the head in
- * bounded steps. Owned by one shard thread; not thread-safe.
+ * microseconds here) and nothing is allocated per packet. Every entry sits on one idle list per
+ * timeout class, least recently touched first, so idle flows expire from the head in bounded steps.
+ * Owned by one shard thread; not thread-safe.
  *
  * Entries are addressed by index; a pointer from np_flow_table_at() stays
  * valid until that flow is removed.

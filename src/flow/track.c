@@ -230,8 +230,7 @@ static bool decode_packet(struct np_track *t, const struct np_pkt *p, struct fpk
         q->cap = done.frames_cap_bytes;
     }
     uint16_t sport = d->l4_ok ? d->sport : 0, dport = d->l4_ok ? d->dport : 0;
-    q->dir = np_flow_key_make(&q->key, d->ip_ver, d->proto, d->vlan, d->src, sport, d->dst,
-                              dport);
+    q->dir = np_flow_key_make(&q->key, d->ip_ver, d->proto, d->vlan, d->src, sport, d->dst, dport);
     q->hash = np_flow_key_hash(&q->key);
     q->is_tcp = d->proto == 6 && d->l4_ok;
     q->tcp_flags = d->tcp_flags;
