@@ -23,22 +23,7 @@
 #include <unistd.h>
 
 #include "core/out.h"
-
-/* xorshift64*: a fixed seed gives the same inputs on every run. */
-static uint64_t rng_state;
-
-static void rng_seed(uint64_t s)
-{
-    rng_state = s ? s : 1;
-}
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
+#include "testutil.h"
 
 #define SENTINEL 0x7e
 

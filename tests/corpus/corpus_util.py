@@ -29,6 +29,12 @@ def read_ref(path):
         return [l.rstrip(b"\n").decode() for l in f if not l.startswith(b"# ")]
 
 
+def summary(passed, failed):
+    """Prints the "N passed, N failed" line; returns the exit status."""
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
 def pcaps(root):
     d = os.path.join(root, "pcaps")
     return sorted(os.listdir(d))

@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 
-from corpus_util import corpus_dir, read_ref, pcaps
+from corpus_util import corpus_dir, read_ref, pcaps, summary
 
 NETPEEK = sys.argv[1]
 
@@ -161,8 +161,7 @@ def main():
             passed += 1
         else:
             failed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary(passed, failed)
 
 
 if __name__ == "__main__":

@@ -185,6 +185,15 @@ static inline void pk_udp_done(struct pkt *p, size_t at)
     pk_set16(p, at + 4, (uint16_t)(p->n - at));
 }
 
+/* UDP header and n bytes of v, the UDP length covering them. */
+static inline void pk_udp_payload(struct pkt *p, uint16_t sport, uint16_t dport, uint8_t v,
+                                  size_t n)
+{
+    size_t at = pk_udp(p, sport, dport);
+    pk_fill(p, v, n);
+    pk_udp_done(p, at);
+}
+
 static inline void pk_icmp(struct pkt *p, uint8_t type, uint8_t code, uint16_t id, uint16_t seq)
 {
     pk_u8(p, type);

@@ -13,7 +13,6 @@
  * Usage: test_decode_corpus CORPUS_DIR. A missing corpus fails when CI=true
  * and skips (exit 77) otherwise.
  */
-#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -21,13 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <cmocka.h>
 
 #include <pcap/pcap.h>
 
 #include "decode/decode.h"
 #include "decode/frag.h"
+#include "../source/corpus.h"
 
 static const char *corpus_dir;
 
@@ -182,34 +181,13 @@ static bool read_reference(const char *name, uint64_t ref[N_KEYS])
     return found == N_KEYS;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The sorted names of the regular files in corpus_dir/sub; *n gets the count. */
 static char **list_dir(const char *sub, size_t *n)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", corpus_dir, sub);
-    DIR *dir = opendir(path);
-    assert_non_null(dir);
-    char **names = NULL;
-    size_t cap = 0;
-    *n = 0;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 128;
-            names = realloc(names, cap * sizeof(*names));
-            assert_non_null(names);
-        }
-        names[(*n)++] = strdup(e->d_name);
-    }
-    closedir(dir);
-    qsort(names, *n, sizeof(*names), cmp_str);
+    char **names = corpus_list(path, n);
+    assert_non_null(names); /* the directory opened */
     return names;
 }
 
@@ -344,19 +322,11 @@ static void captures_cut_to_64_128_and_256_bytes_decode_without_crashing(void **
 
 int main(int argc, char **argv)
 {
-    corpus_dir = argc > 1 ? argv[1] : "../shared/corpus";
-    struct stat sb;
     char pcaps[4096];
-    snprintf(pcaps, sizeof(pcaps), "%s/pcaps", corpus_dir);
-    if (stat(pcaps, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        const char *ci = getenv("CI");
-        if (ci != NULL && strcmp(ci, "true") == 0) {
-            fprintf(stderr, "corpus missing at %s (CI=true)\n", corpus_dir);
-            return 1;
-        }
-        printf("corpus missing at %s: skipped\n", corpus_dir);
-        return 77;
-    }
+    int rc = corpus_find(argc, argv, "pcaps", pcaps, sizeof(pcaps));
+    if (rc != 0)
+        return rc;
+    corpus_dir = argc > 1 ? argv[1] : "../shared/corpus";
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_capture_has_tshark_packet_counts),
         cmocka_unit_test(malformed_captures_decode_without_crashing),

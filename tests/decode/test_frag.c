@@ -303,9 +303,7 @@ static void ipv6_fragments_decoded_from_frames_reassemble_to_udp(void **state)
     struct np_frag_table *t = *state;
     struct pkt whole = { .n = 0 };
     pk_ext(&whole, 17, 0);
-    size_t u = pk_udp(&whole, 5353, 5353);
-    pk_fill(&whole, 'm', 2000);
-    pk_udp_done(&whole, u);
+    pk_udp_payload(&whole, 5353, 5353, 'm', 2000);
 
     static const uint32_t cut[][2] = { { 1232, 784 }, { 0, 616 }, { 616, 616 } };
     struct np_dec_stats st = { 0 };
@@ -341,36 +339,28 @@ static void ipv6_fragments_decoded_from_frames_reassemble_to_udp(void **state)
     assert_int_equal(st.udp, 1);
 }
 
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(in_order_fragments_complete_on_the_last, setup, teardown),
-        cmocka_unit_test_setup_teardown(out_of_order_fragments_complete_when_the_last_hole_fills,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(duplicates_before_completion_count_as_frames_and_overlaps,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(overlapping_bytes_keep_the_first_copy, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-                a_fragment_after_completion_starts_a_datagram_that_times_out, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_fragment_for_a_timed_out_datagram_starts_afresh, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(expiry_is_bounded_per_call, setup, teardown),
-        cmocka_unit_test_setup_teardown(the_datagram_bound_evicts_the_oldest, setup, teardown),
-        cmocka_unit_test_setup_teardown(the_byte_bound_evicts_the_oldest, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_fragment_ending_past_65535_bytes_is_too_big, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(inconsistent_fragments_are_ignored_and_counted, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(too_many_holes_are_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(ipv4_keys_on_the_protocol_and_ipv6_does_not, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(
-                a_fragment_cut_by_the_snaplen_completes_a_truncated_datagram, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_view_that_is_not_a_fragment_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(create_rejects_absurd_bounds_and_destroy_takes_null, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(ipv6_fragments_decoded_from_frames_reassemble_to_udp, setup,
-                                        teardown),
+        T(in_order_fragments_complete_on_the_last),
+        T(out_of_order_fragments_complete_when_the_last_hole_fills),
+        T(duplicates_before_completion_count_as_frames_and_overlaps),
+        T(overlapping_bytes_keep_the_first_copy),
+        T(a_fragment_after_completion_starts_a_datagram_that_times_out),
+        T(a_fragment_for_a_timed_out_datagram_starts_afresh),
+        T(expiry_is_bounded_per_call),
+        T(the_datagram_bound_evicts_the_oldest),
+        T(the_byte_bound_evicts_the_oldest),
+        T(a_fragment_ending_past_65535_bytes_is_too_big),
+        T(inconsistent_fragments_are_ignored_and_counted),
+        T(too_many_holes_are_refused),
+        T(ipv4_keys_on_the_protocol_and_ipv6_does_not),
+        T(a_fragment_cut_by_the_snaplen_completes_a_truncated_datagram),
+        T(a_view_that_is_not_a_fragment_is_refused),
+        T(create_rejects_absurd_bounds_and_destroy_takes_null),
+        T(ipv6_fragments_decoded_from_frames_reassemble_to_udp),
     };
     return cmocka_run_group_tests(tests, NULL, pk_teardown);
 }

@@ -171,9 +171,7 @@ static void an_icmpv6_unreachable_quoting_ipv6_with_hop_by_hop_and_udp(void **st
     pk_icmp(&p, 1, 4, 0, 0);
     size_t q = pk_ipv6(&p, 0);
     pk_ext(&p, 17, 0);
-    size_t u = pk_udp(&p, 5000, 6000);
-    pk_fill(&p, 0, 10);
-    pk_udp_done(&p, u);
+    pk_udp_payload(&p, 5000, 6000, 0, 10);
     pk_ipv6_done(&p, q);
     pk_ipv6_done(&p, ip);
     assert_int_equal(pk_decode(LT_IPV6, &p, &d, &st), NP_DEC_OK);

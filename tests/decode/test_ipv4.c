@@ -16,9 +16,7 @@ static void build_udp(struct pkt *p, size_t opt_len, uint16_t frag, size_t n)
 {
     p->n = 0;
     size_t ip = pk_ipv4(p, 17, 0x1234, frag, opt_len);
-    size_t u = pk_udp(p, 1000, 2000);
-    pk_fill(p, 'x', n);
-    pk_udp_done(p, u);
+    pk_udp_payload(p, 1000, 2000, 'x', n);
     pk_ipv4_done(p, ip);
 }
 

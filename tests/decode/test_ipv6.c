@@ -18,15 +18,22 @@ static void add_tcp(struct pkt *p)
     pk_bytes(p, "data", 4);
 }
 
+/* IPv6 / TCP (add_tcp), the payload length set. */
+static void build_tcp(struct pkt *p)
+{
+    p->n = 0;
+    size_t ip = pk_ipv6(p, 6);
+    add_tcp(p);
+    pk_ipv6_done(p, ip);
+}
+
 static void a_plain_ipv6_tcp_packet_is_decoded(void **state)
 {
     (void)state;
-    struct pkt p = { .n = 0 };
+    struct pkt p;
     struct np_dpkt d;
     struct np_dec_stats st = { 0 };
-    size_t ip = pk_ipv6(&p, 6);
-    add_tcp(&p);
-    pk_ipv6_done(&p, ip);
+    build_tcp(&p);
     assert_int_equal(pk_decode(LT_IPV6, &p, &d, &st), NP_DEC_OK);
     assert_int_equal(d.l3, NP_L3_IPV6);
     assert_int_equal(d.ip_ver, 6);
@@ -108,8 +115,7 @@ static void more_extension_headers_than_the_bound_are_counted(void **state)
         size_t ip = pk_ipv6(&p, 60);
         for (int i = 0; i < n; i++)
             pk_ext(&p, i + 1 < n ? 60 : 17, 0);
-        size_t u = pk_udp(&p, 1, 2);
-        pk_udp_done(&p, u);
+        pk_udp_payload(&p, 1, 2, 0, 0);
         pk_ipv6_done(&p, ip);
         enum np_dec v = pk_decode(LT_IPV6, &p, &d, &st);
         if (n == NP_MAX_IP6_EXT) {
@@ -174,8 +180,7 @@ static void options_that_do_not_tile_their_header_are_counted_and_skipped(void *
     pk_u8(&p, 17);
     pk_u8(&p, 0);
     pk_bytes(&p, "\xca\x90\x00\x00\x00\x00", 6); /* option 0xca claims 144 bytes */
-    size_t u = pk_udp(&p, 30000, 13000);
-    pk_udp_done(&p, u);
+    pk_udp_payload(&p, 30000, 13000, 0, 0);
     pk_ipv6_done(&p, ip);
     assert_int_equal(pk_decode(LT_IPV6, &p, &d, &st), NP_DEC_OK);
     assert_int_equal(st.anom_ipv6_bad_option, 1);
@@ -200,12 +205,10 @@ static void a_payload_length_of_zero_is_counted_and_taken_from_the_frame(void **
 static void a_payload_length_beyond_the_frame_is_counted(void **state)
 {
     (void)state;
-    struct pkt p = { .n = 0 };
+    struct pkt p;
     struct np_dpkt d;
     struct np_dec_stats st = { 0 };
-    size_t ip = pk_ipv6(&p, 6);
-    add_tcp(&p);
-    pk_ipv6_done(&p, ip);
+    build_tcp(&p);
     pk_set16(&p, 4, 58411);
     assert_int_equal(pk_decode(LT_IPV6, &p, &d, &st), NP_DEC_OK);
     assert_int_equal(st.anom_ipv6_bad_payload_len, 1);
@@ -237,12 +240,10 @@ static void an_ipv6_header_or_extension_cut_at_every_byte_is_truncated(void **st
 static void a_bad_version_is_malformed(void **state)
 {
     (void)state;
-    struct pkt p = { .n = 0 };
+    struct pkt p;
     struct np_dpkt d;
     struct np_dec_stats st = { 0 };
-    size_t ip = pk_ipv6(&p, 6);
-    add_tcp(&p);
-    pk_ipv6_done(&p, ip);
+    build_tcp(&p);
     p.b[0] = 0x40;
     assert_int_equal(pk_decode(LT_IPV6, &p, &d, &st), NP_DEC_MALFORMED);
     assert_int_equal(st.anom_ipv6_bad_version, 1);
@@ -256,9 +257,7 @@ static void a_reassembled_payload_has_its_extension_headers_walked(void **state)
     struct np_dpkt d = { .ip_ver = 6, .is_frag = true };
     struct np_dec_stats st = { 0 };
     pk_ext(&p, 17, 0); /* destination options in the fragmentable part */
-    size_t u = pk_udp(&p, 53, 5300);
-    pk_fill(&p, 'q', 20);
-    pk_udp_done(&p, u);
+    pk_udp_payload(&p, 53, 5300, 'q', 20);
     assert_int_equal(np_decode_ip_payload(60, p.b, (uint32_t)p.n, &d, &st), NP_DEC_OK);
     assert_int_equal(d.proto, 17);
     assert_true(d.l4_ok);

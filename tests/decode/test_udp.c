@@ -17,9 +17,7 @@ static void build(struct pkt *p, uint16_t sport, uint16_t dport, size_t n)
 {
     p->n = 0;
     size_t ip = pk_ipv4(p, 17, 1, 0, 0);
-    size_t u = pk_udp(p, sport, dport);
-    pk_fill(p, 'u', n);
-    pk_udp_done(p, u);
+    pk_udp_payload(p, sport, dport, 'u', n);
     pk_ipv4_done(p, ip);
 }
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "corpus"))
-from corpus_util import corpus_dir  # noqa: E402
+from corpus_util import corpus_dir, summary  # noqa: E402
 
 NETPEEK = sys.argv[1]
 
@@ -37,8 +37,7 @@ def main():
                     failed += 1
                 else:
                     passed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary(passed, failed)
 
 
 if __name__ == "__main__":

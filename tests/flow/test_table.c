@@ -17,26 +17,7 @@
 
 #include "core/err.h"
 #include "flow/table.h"
-
-static uint64_t rng_state;
-
-static void rng_seed(uint64_t s)
-{
-    rng_state = s ? s : 1;
-}
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static uint32_t rng_below(uint32_t n)
-{
-    return (uint32_t)(rng_next() % n);
-}
+#include "testutil.h"
 
 /* Key number i (distinct for i < 2^24): 10.i.i.i:1234 <-> 192.168.0.1:80. */
 static struct np_flow_key key_of(uint32_t i)

@@ -117,6 +117,15 @@ static void start_default(struct fx *x)
     start(x, &cfg);
 }
 
+/* Defaults, but UDP flows time out after timeout_ns. */
+static void start_udp_timeout(struct fx *x, uint64_t timeout_ns)
+{
+    struct np_track_cfg cfg;
+    np_track_cfg_default(&cfg);
+    cfg.timeout_ns[NP_FLOW_CLASS_UDP] = timeout_ns;
+    start(x, &cfg);
+}
+
 /* Hands the frames added so far to the tracker as one batch. */
 static void feed(struct fx *x)
 {
@@ -322,30 +331,33 @@ struct ep {
     uint16_t port;
 };
 
+/* A frame from one endpoint to the other with len bytes of payload; the
+ * caller may set more fields before add(). */
+static struct spec between(uint64_t ts, struct ep from, struct ep to, uint8_t proto, uint32_t len)
+{
+    return (struct spec){ .ts = ts,
+                          .src = from.ip,
+                          .sport = from.port,
+                          .dst = to.ip,
+                          .dport = to.port,
+                          .proto = proto,
+                          .payload_len = len };
+}
+
 static uint32_t tcp(struct fx *x, uint64_t ts, struct ep from, struct ep to, uint8_t flags,
                     uint32_t seq, uint32_t ack, uint32_t len)
 {
-    return add(x, &(struct spec){ .ts = ts,
-                                  .src = from.ip,
-                                  .sport = from.port,
-                                  .dst = to.ip,
-                                  .dport = to.port,
-                                  .proto = P_TCP,
-                                  .flags = flags,
-                                  .seq = seq,
-                                  .ack = ack,
-                                  .payload_len = len });
+    struct spec s = between(ts, from, to, P_TCP, len);
+    s.flags = flags;
+    s.seq = seq;
+    s.ack = ack;
+    return add(x, &s);
 }
 
 static uint32_t udp(struct fx *x, uint64_t ts, struct ep from, struct ep to, uint32_t len)
 {
-    return add(x, &(struct spec){ .ts = ts,
-                                  .src = from.ip,
-                                  .sport = from.port,
-                                  .dst = to.ip,
-                                  .dport = to.port,
-                                  .proto = P_UDP,
-                                  .payload_len = len });
+    struct spec s = between(ts, from, to, P_UDP, len);
+    return add(x, &s);
 }
 
 /* ICMP echo request (type 8) or reply (0) with identifier id. */
@@ -367,6 +379,15 @@ static void tick(struct fx *x, uint64_t ts)
 {
     add(x,
         &(struct spec){ .ts = ts, .src = "198.51.100.1", .dst = "198.51.100.2", .proto = P_GRE });
+}
+
+/* Advances capture time to ts with a tick() frame fed alone; returns how
+ * many records the end callback has received so far. */
+static size_t recs_after_tick(struct fx *x, uint64_t ts)
+{
+    tick(x, ts);
+    feed(x);
+    return x->n_recs;
 }
 
 /* An IPv4 fragment, raw IP, of data (len bytes at byte offset off); the
@@ -433,6 +454,23 @@ static void tcp_exchange_until_last_ack(struct fx *x, uint64_t t_ms, uint64_t by
     bytes[0] += tcp(x, t + 6 * MS, SRV, CLI, FIN | ACK, 5101, 1102, 0);
 }
 
+/* tcp_exchange_until_last_ack() from T0 and the final ACK at T0 + 7 ms: the
+ * flow is closed. */
+static void tcp_exchange_closed(struct fx *x)
+{
+    uint64_t bytes[2];
+    tcp_exchange_until_last_ack(x, 0, bytes);
+    tcp(x, T0 + 7 * MS, CLI, SRV, ACK, 1102, 5102, 0);
+}
+
+/* SYN from the client (ISN 1000) at T0 and SYN/ACK from the server (ISN
+ * 5000) 1 ms later: the client's next frame is seq 1001, ack 5001. */
+static void tcp_open(struct fx *x)
+{
+    tcp(x, T0, CLI, SRV, SYN, 1000, 0, 0);
+    tcp(x, T0 + 1 * MS, SRV, CLI, SYN | ACK, 5000, 1001, 0);
+}
+
 static void
 tcp_fin_exchange_ends_at_the_final_ack_with_reason_fin_when_the_close_delay_is_zero(void **state)
 {
@@ -478,8 +516,7 @@ static void an_ack_of_a_fins_data_but_not_of_the_fin_leaves_the_flow_open(void *
     struct fx *x = *state;
     start_no_delay(x);
 
-    tcp(x, T0, CLI, SRV, SYN, 1000, 0, 0);
-    tcp(x, T0 + 1 * MS, SRV, CLI, SYN | ACK, 5000, 1001, 0);
+    tcp_open(x);
     tcp(x, T0 + 2 * MS, CLI, SRV, FIN | ACK, 1001, 5001, 0);
     /* The server's FIN carries 50 bytes: it takes sequence number 5051. */
     tcp(x, T0 + 3 * MS, SRV, CLI, FIN | PSH | ACK, 5001, 1002, 50);
@@ -525,11 +562,9 @@ static void a_straggler_within_the_close_delay_stays_in_the_flow_and_the_record_
         void **state)
 {
     struct fx *x = *state;
-    uint64_t bytes[2];
     start_default(x); /* close delay 5 s */
 
-    tcp_exchange_until_last_ack(x, 0, bytes);
-    tcp(x, T0 + 7 * MS, CLI, SRV, ACK, 1102, 5102, 0); /* closes the flow */
+    tcp_exchange_closed(x);
     feed(x);
     assert_int_equal(x->n_recs, 0); /* held for the close delay */
 
@@ -539,17 +574,12 @@ static void a_straggler_within_the_close_delay_stays_in_the_flow_and_the_record_
     feed(x);
     assert_int_equal(x->n_recs, 0);
 
-    tick(x, T0 + 7 * MS + 5 * SEC + 1); /* 5 s after the close, not yet after the straggler */
-    feed(x);
-    assert_int_equal(x->n_recs, 0);
+    /* 5 s after the close, not yet after the straggler */
+    assert_int_equal(recs_after_tick(x, T0 + 7 * MS + 5 * SEC + 1), 0);
 
-    tick(x, straggle + 5 * SEC - 1);
-    feed(x);
-    assert_int_equal(x->n_recs, 0);
+    assert_int_equal(recs_after_tick(x, straggle + 5 * SEC - 1), 0);
 
-    tick(x, straggle + 5 * SEC + 1);
-    feed(x);
-    assert_int_equal(x->n_recs, 1);
+    assert_int_equal(recs_after_tick(x, straggle + 5 * SEC + 1), 1);
     const struct rec *r = rec_at(x, 0);
     assert_int_equal(r->why, NP_END_FIN); /* the RST straggler does not change it */
     assert_int_equal(r->f.key.proto, P_TCP);
@@ -565,11 +595,9 @@ static void a_straggler_within_the_close_delay_stays_in_the_flow_and_the_record_
 static void a_flow_held_after_its_fin_exchange_goes_out_at_finish_with_reason_fin(void **state)
 {
     struct fx *x = *state;
-    uint64_t bytes[2];
     start_default(x);
 
-    tcp_exchange_until_last_ack(x, 0, bytes);
-    tcp(x, T0 + 7 * MS, CLI, SRV, ACK, 1102, 5102, 0);
+    tcp_exchange_closed(x);
     tcp(x, T0 + 1007 * MS, SRV, CLI, FIN | ACK, 5101, 1102, 0); /* straggler */
     feed(x);
     assert_int_equal(x->n_recs, 0);
@@ -587,8 +615,7 @@ static void rst_ends_a_flow_at_once_with_reason_rst_when_the_close_delay_is_zero
     struct fx *x = *state;
     start_no_delay(x);
 
-    tcp(x, T0, CLI, SRV, SYN, 1000, 0, 0);
-    tcp(x, T0 + 1 * MS, SRV, CLI, SYN | ACK, 5000, 1001, 0);
+    tcp_open(x);
     tcp(x, T0 + 2 * MS, CLI, SRV, ACK, 1001, 5001, 0);
     tcp(x, T0 + 3 * MS, SRV, CLI, RST | ACK, 5001, 1001, 0);
     feed(x);
@@ -613,9 +640,7 @@ static void a_flow_closed_by_rst_goes_out_after_the_close_delay_with_reason_rst(
     feed(x);
     assert_int_equal(x->n_recs, 0);
 
-    tick(x, T0 + 2 * MS + 6 * SEC);
-    feed(x);
-    assert_int_equal(x->n_recs, 1);
+    assert_int_equal(recs_after_tick(x, T0 + 2 * MS + 6 * SEC), 1);
     assert_int_equal(rec_at(x, 0)->why, NP_END_RST);
     assert_int_equal(rec_at(x, 0)->f.pkts[0], 2);
     assert_int_equal(np_track_stats(x->t)->flows_ended[NP_END_TIMEOUT], 0);
@@ -626,11 +651,9 @@ static void a_flow_closed_by_rst_goes_out_after_the_close_delay_with_reason_rst(
 static void a_new_syn_with_another_isn_on_a_closed_flow_ends_it_and_starts_a_new_flow(void **state)
 {
     struct fx *x = *state;
-    uint64_t bytes[2];
     start_default(x);
 
-    tcp_exchange_until_last_ack(x, 0, bytes);
-    tcp(x, T0 + 7 * MS, CLI, SRV, ACK, 1102, 5102, 0); /* closed, held */
+    tcp_exchange_closed(x); /* closed, held */
     feed(x);
     assert_int_equal(x->n_recs, 0);
 
@@ -664,8 +687,7 @@ static void a_new_syn_with_another_isn_on_a_closing_flow_ends_it_and_starts_a_ne
     struct fx *x = *state;
     start_default(x);
 
-    tcp(x, T0, CLI, SRV, SYN, 1000, 0, 0);
-    tcp(x, T0 + 1 * MS, SRV, CLI, SYN | ACK, 5000, 1001, 0);
+    tcp_open(x);
     tcp(x, T0 + 2 * MS, CLI, SRV, FIN | ACK, 1001, 5001, 0); /* closing: one FIN */
     tcp(x, T0 + 3 * MS, CLI, SRV, SYN, 2000, 0, 0);
     feed(x);
@@ -690,8 +712,7 @@ static void a_retransmitted_syn_with_the_same_isn_stays_in_its_closing_or_closed
     struct fx *x = *state;
     start_default(x);
 
-    tcp(x, T0, CLI, SRV, SYN, 1000, 0, 0);
-    tcp(x, T0 + 1 * MS, SRV, CLI, SYN | ACK, 5000, 1001, 0);
+    tcp_open(x);
     tcp(x, T0 + 2 * MS, CLI, SRV, FIN | ACK, 1001, 5001, 0); /* closing */
     tcp(x, T0 + 3 * MS, CLI, SRV, SYN, 1000, 0, 0);          /* same ISN */
     feed(x);
@@ -770,32 +791,20 @@ idle_timeouts_end_tcp_udp_and_icmp_flows_each_after_its_own_timeout_in_capture_t
     echo(x, T0, CLI.ip, SRV.ip, 8, 7);
     feed(x);
 
-    tick(x, T0 + 10 * SEC - 1);
-    feed(x);
-    assert_int_equal(x->n_recs, 0);
+    assert_int_equal(recs_after_tick(x, T0 + 10 * SEC - 1), 0);
 
-    tick(x, T0 + 10 * SEC + 1);
-    feed(x);
-    assert_int_equal(x->n_recs, 1);
+    assert_int_equal(recs_after_tick(x, T0 + 10 * SEC + 1), 1);
     assert_int_equal(rec_at(x, 0)->why, NP_END_TIMEOUT);
     assert_int_equal(rec_at(x, 0)->f.key.proto, P_TCP);
     assert_int_equal(rec_at(x, 0)->f.last_ns, T0);
 
-    tick(x, T0 + 20 * SEC - 1);
-    feed(x);
-    assert_int_equal(x->n_recs, 1);
-    tick(x, T0 + 20 * SEC + 1);
-    feed(x);
-    assert_int_equal(x->n_recs, 2);
+    assert_int_equal(recs_after_tick(x, T0 + 20 * SEC - 1), 1);
+    assert_int_equal(recs_after_tick(x, T0 + 20 * SEC + 1), 2);
     assert_int_equal(rec_at(x, 1)->why, NP_END_TIMEOUT);
     assert_int_equal(rec_at(x, 1)->f.key.proto, P_UDP);
 
-    tick(x, T0 + 30 * SEC - 1);
-    feed(x);
-    assert_int_equal(x->n_recs, 2);
-    tick(x, T0 + 30 * SEC + 1);
-    feed(x);
-    assert_int_equal(x->n_recs, 3);
+    assert_int_equal(recs_after_tick(x, T0 + 30 * SEC - 1), 2);
+    assert_int_equal(recs_after_tick(x, T0 + 30 * SEC + 1), 3);
     assert_int_equal(rec_at(x, 2)->why, NP_END_TIMEOUT);
     assert_int_equal(rec_at(x, 2)->f.key.proto, P_ICMP);
     assert_int_equal(np_track_stats(x->t)->flows_ended[NP_END_TIMEOUT], 3);
@@ -810,10 +819,7 @@ static void
 a_packet_after_the_idle_timeout_starts_a_new_flow_even_within_the_same_batch(void **state)
 {
     struct fx *x = *state;
-    struct np_track_cfg cfg;
-    np_track_cfg_default(&cfg);
-    cfg.timeout_ns[NP_FLOW_CLASS_UDP] = 20 * SEC;
-    start(x, &cfg);
+    start_udp_timeout(x, 20 * SEC);
 
     udp(x, T0, CLI, SRV, 10);
     udp(x, T0 + 1 * SEC, SRV, CLI, 10);
@@ -840,10 +846,7 @@ a_packet_after_the_idle_timeout_starts_a_new_flow_even_within_the_same_batch(voi
 static void an_empty_live_batch_whose_tick_passes_the_timeout_ends_the_flow(void **state)
 {
     struct fx *x = *state;
-    struct np_track_cfg cfg;
-    np_track_cfg_default(&cfg);
-    cfg.timeout_ns[NP_FLOW_CLASS_UDP] = 20 * SEC;
-    start(x, &cfg);
+    start_udp_timeout(x, 20 * SEC);
 
     udp(x, T0, CLI, SRV, 10);
     feed(x);
@@ -1001,14 +1004,8 @@ static void vlan_tagged_frames_with_different_vlan_ids_are_different_flows(void 
     struct fx *x = *state;
     start_default(x);
 
-    struct spec s = { .ts = T0,
-                      .src = CLI.ip,
-                      .sport = CLI.port,
-                      .dst = SRV.ip,
-                      .dport = SRV.port,
-                      .proto = P_UDP,
-                      .payload_len = 20,
-                      .eth = true };
+    struct spec s = between(T0, CLI, SRV, P_UDP, 20);
+    s.eth = true;
     uint32_t untagged = add(x, &s);
     s.tagged = true;
     s.vlan = 10;
@@ -1018,13 +1015,10 @@ static void vlan_tagged_frames_with_different_vlan_ids_are_different_flows(void 
     s.ts = T0 + 2 * MS;
     add(x, &s);
     /* The reply on VLAN 10 joins VLAN 10's flow. */
-    struct spec reply = s;
-    reply.src = SRV.ip;
-    reply.sport = SRV.port;
-    reply.dst = CLI.ip;
-    reply.dport = CLI.port;
+    struct spec reply = between(T0 + 3 * MS, SRV, CLI, P_UDP, 20);
+    reply.eth = true;
+    reply.tagged = true;
     reply.vlan = 10;
-    reply.ts = T0 + 3 * MS;
     add(x, &reply);
     feed(x);
     finish(x);
@@ -1158,13 +1152,7 @@ static void an_icmp_error_quoting_a_udp_packet_is_its_own_icmp_flow_between_its_
     start_default(x);
 
     const struct ep cli = { "10.0.0.1", 40000 }, srv = { "192.0.2.9", 33434 };
-    struct spec probe = { .ts = T0,
-                          .src = cli.ip,
-                          .sport = cli.port,
-                          .dst = srv.ip,
-                          .dport = srv.port,
-                          .proto = P_UDP,
-                          .payload_len = 12 };
+    struct spec probe = between(T0, cli, srv, P_UDP, 12);
     uint8_t quoted[FRAME_SIZE];
     size_t qlen = build(quoted, &probe);
     add(x, &probe);
@@ -1244,15 +1232,11 @@ static void the_flow_id_is_the_hash_of_the_key_and_the_first_timestamp(void **st
     start_default(x);
 
     uint64_t first = T0 + 123456789;
-    add(x, &(struct spec){ .ts = first,
-                           .src = CLI.ip,
-                           .sport = CLI.port,
-                           .dst = SRV.ip,
-                           .dport = SRV.port,
-                           .proto = P_UDP,
-                           .eth = true,
-                           .tagged = true,
-                           .vlan = 42 });
+    struct spec tagged = between(first, CLI, SRV, P_UDP, 0);
+    tagged.eth = true;
+    tagged.tagged = true;
+    tagged.vlan = 42;
+    add(x, &tagged);
     udp(x, first + 1 * SEC, SRV, CLI, 0); /* untagged: another flow */
     feed(x);
     finish(x);

@@ -113,13 +113,20 @@ static inline void cb_pcap_header(struct cb *b, bool nsec, uint32_t snaplen, uin
     cb_u32(b, linktype);
 }
 
-static inline void cb_pcap_rec(struct cb *b, uint32_t sec, uint32_t frac, uint32_t caplen,
-                               uint32_t wirelen, uint8_t seed)
+/* A record header alone: the caller appends the data, as much as it likes. */
+static inline void cb_pcap_rec_head(struct cb *b, uint32_t sec, uint32_t frac, uint32_t caplen,
+                                    uint32_t wirelen)
 {
     cb_u32(b, sec);
     cb_u32(b, frac);
     cb_u32(b, caplen);
     cb_u32(b, wirelen);
+}
+
+static inline void cb_pcap_rec(struct cb *b, uint32_t sec, uint32_t frac, uint32_t caplen,
+                               uint32_t wirelen, uint8_t seed)
+{
+    cb_pcap_rec_head(b, sec, frac, caplen, wirelen);
     cb_pattern(b, caplen, seed);
 }
 
@@ -181,8 +188,10 @@ static inline void cb_idb(struct cb *b, uint16_t linktype, uint32_t snaplen, int
     cb_end_block(b, at);
 }
 
-static inline void cb_epb(struct cb *b, uint32_t ifid, uint64_t ts, uint32_t caplen,
-                          uint32_t wirelen, uint8_t seed)
+/* Starts an EPB and writes its fields up to the packet data, which the
+ * caller appends; returns its offset for cb_end_block(). */
+static inline size_t cb_epb_begin(struct cb *b, uint32_t ifid, uint64_t ts, uint32_t caplen,
+                                  uint32_t wirelen)
 {
     size_t at = cb_begin_block(b, 6);
     cb_u32(b, ifid);
@@ -190,6 +199,13 @@ static inline void cb_epb(struct cb *b, uint32_t ifid, uint64_t ts, uint32_t cap
     cb_u32(b, (uint32_t)ts);
     cb_u32(b, caplen);
     cb_u32(b, wirelen);
+    return at;
+}
+
+static inline void cb_epb(struct cb *b, uint32_t ifid, uint64_t ts, uint32_t caplen,
+                          uint32_t wirelen, uint8_t seed)
+{
+    size_t at = cb_epb_begin(b, ifid, ts, caplen, wirelen);
     cb_pattern(b, caplen, seed);
     cb_end_block(b, at);
 }
@@ -198,12 +214,7 @@ static inline void cb_epb(struct cb *b, uint32_t ifid, uint64_t ts, uint32_t cap
 static inline void cb_epb_data(struct cb *b, uint32_t ifid, uint64_t ts, const uint8_t *d,
                                uint32_t n)
 {
-    size_t at = cb_begin_block(b, 6);
-    cb_u32(b, ifid);
-    cb_u32(b, (uint32_t)(ts >> 32));
-    cb_u32(b, (uint32_t)ts);
-    cb_u32(b, n);
-    cb_u32(b, n);
+    size_t at = cb_epb_begin(b, ifid, ts, n, n);
     cb_bytes(b, d, n);
     cb_end_block(b, at);
 }

@@ -1,4 +1,5 @@
-/* tests/source/corpus.h: finding ../shared/corpus and listing its files.
+/* tests/source/corpus.h: finding ../shared/corpus, listing its files, and
+ * running one cmocka test per file.
  *
  * Test helper only. The corpus directory is the first argument (meson passes
  * it). When it is missing the test is skipped (exit 77), except under CI
@@ -6,6 +7,11 @@
  */
 #ifndef NP_TESTS_SOURCE_CORPUS_H
 #define NP_TESTS_SOURCE_CORPUS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
 
 #include <dirent.h>
 #include <stdio.h>
@@ -35,21 +41,24 @@ static int corpus_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The regular files in dir, sorted by name; *n of them. Owned by the caller. */
+/* The regular files in dir, sorted by name; *n of them. Owned by the caller.
+ * NULL (and *n = 0) when dir cannot be opened. */
 static inline char **corpus_list(const char *dir, size_t *n)
 {
     DIR *d = opendir(dir);
-    char **v = NULL;
-    size_t cap = 0;
     *n = 0;
     if (d == NULL)
         return NULL;
+    size_t cap = 64;
+    char **v = malloc(cap * sizeof(*v));
+    if (v == NULL)
+        abort();
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
         if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
+            cap *= 2;
             v = realloc(v, cap * sizeof(*v));
             if (v == NULL)
                 abort();
@@ -63,6 +72,63 @@ static inline char **corpus_list(const char *dir, size_t *n)
     if (*n > 0)
         qsort(v, *n, sizeof(*v), corpus_cmp);
     return v;
+}
+
+/* One corpus file: the state corpus_run() gives each test. */
+struct corpus_file {
+    const char *name; /* in the corpus directory */
+    char *path;       /* directory and name */
+};
+
+/* The test to run on a file, or NULL to run none on it. */
+typedef CMUnitTestFunction corpus_pick_fn(const char *name, const char *path);
+
+/* Runs group 'group': one test per file of argv[1]/sub (see corpus_find),
+ * named after the file, with a struct corpus_file as its state and the
+ * function pick() chooses. Returns the exit status for main: the group's,
+ * 77 or 1 from corpus_find(), or 1 when the directory holds no files. */
+static inline int corpus_run(int argc, char **argv, const char *sub, const char *group,
+                             corpus_pick_fn *pick)
+{
+    char dir[4096];
+    int rc = corpus_find(argc, argv, sub, dir, sizeof(dir));
+    if (rc != 0)
+        return rc;
+    size_t n;
+    char **names = corpus_list(dir, &n);
+    if (n == 0) {
+        fprintf(stderr, "no files in %s\n", dir);
+        return 1;
+    }
+    struct CMUnitTest *tests = calloc(n, sizeof(*tests));
+    struct corpus_file *files = calloc(n, sizeof(*files));
+    if (tests == NULL || files == NULL)
+        abort();
+    size_t nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(dir) + strlen(names[i]) + 2;
+        files[i].name = names[i];
+        files[i].path = malloc(len);
+        if (files[i].path == NULL)
+            abort();
+        snprintf(files[i].path, len, "%s/%s", dir, names[i]);
+        CMUnitTestFunction fn = pick(names[i], files[i].path);
+        if (fn == NULL)
+            continue;
+        tests[nt].name = names[i];
+        tests[nt].test_func = fn;
+        tests[nt].initial_state = &files[i];
+        nt++;
+    }
+    rc = _cmocka_run_group_tests(group, tests, nt, NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        free(files[i].path);
+        free(names[i]);
+    }
+    free(files);
+    free(names);
+    free(tests);
+    return rc;
 }
 
 #endif

@@ -51,14 +51,9 @@ static const struct expect *expect_for(const char *name)
     return NULL;
 }
 
-struct file {
-    const char *name;
-    char *path; /* owned */
-};
-
 static void read_without_harm(void **state)
 {
-    const struct file *f = *state;
+    const struct corpus_file *f = *state;
     const char *files[] = { f->path };
     struct np_source_opts o = { .files = files, .n_files = 1 };
     struct got big, tiny, lp;
@@ -109,41 +104,14 @@ static void read_without_harm(void **state)
     got_free(&tiny);
 }
 
+static CMUnitTestFunction pick(const char *name, const char *path)
+{
+    (void)name;
+    (void)path;
+    return read_without_harm;
+}
+
 int main(int argc, char **argv)
 {
-    char dir[4096];
-    int rc = corpus_find(argc, argv, "malformed", dir, sizeof(dir));
-    if (rc != 0)
-        return rc;
-    size_t n;
-    char **names = corpus_list(dir, &n);
-    if (n == 0) {
-        fprintf(stderr, "no files in %s\n", dir);
-        return 1;
-    }
-    struct CMUnitTest *tests = calloc(n, sizeof(*tests));
-    struct file *files = calloc(n, sizeof(*files));
-    if (tests == NULL || files == NULL)
-        return 1;
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(dir) + strlen(names[i]) + 2;
-        char *path = malloc(len);
-        if (path == NULL)
-            return 1;
-        snprintf(path, len, "%s/%s", dir, names[i]);
-        files[i].name = names[i];
-        files[i].path = path;
-        tests[i].name = names[i];
-        tests[i].test_func = read_without_harm;
-        tests[i].initial_state = &files[i];
-    }
-    rc = _cmocka_run_group_tests("malformed", tests, n, NULL, NULL);
-    for (size_t i = 0; i < n; i++) {
-        free(files[i].path);
-        free(names[i]);
-    }
-    free(files);
-    free(names);
-    free(tests);
-    return rc;
+    return corpus_run(argc, argv, "malformed", "malformed", pick);
 }

@@ -18,22 +18,7 @@
 #include "core/packet.h"
 #include "source/source.h"
 #include "capbuild.h"
-
-static char tmpdir[] = "/tmp/np-test-pcap-file-XXXXXX";
-
-static int make_tmpdir(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int remove_tmpdir(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+#include "tmpdir.h"
 
 /* Reads path with the given chunk size and batch size. */
 static void read_chunked(const char *path, uint32_t chunk, uint32_t cap_pkts, struct got *g)
@@ -302,13 +287,8 @@ static void other_blocks_are_skipped_and_bad_packet_blocks_counted(void **state)
     cb_other_block(&b, 5, 20);         /* interface statistics */
     cb_other_block(&b, 0x40000bad, 0); /* custom */
     cb_epb(&b, 0, 1, 8, 8, 1);
-    cb_other_block(&b, 6, 8);          /* an EPB too short for its fields */
-    size_t at = cb_begin_block(&b, 6); /* an EPB claiming more bytes than it has */
-    cb_u32(&b, 0);
-    cb_u32(&b, 0);
-    cb_u32(&b, 0);
-    cb_u32(&b, 1000);
-    cb_u32(&b, 1000);
+    cb_other_block(&b, 6, 8);                       /* an EPB too short for its fields */
+    size_t at = cb_epb_begin(&b, 0, 0, 1000, 1000); /* an EPB claiming more bytes than it has */
     cb_pattern(&b, 8, 0);
     cb_end_block(&b, at);
     cb_epb(&b, 0, 2, 9, 9, 2);
@@ -434,10 +414,7 @@ static void huge_caplen_is_damage_found_without_reading_it(void **state)
     struct cb b = { 0 };
     cb_pcap_header(&b, false, 65535, 1);
     cb_pcap_rec(&b, 1, 0, 10, 10, 0);
-    cb_u32(&b, 2);
-    cb_u32(&b, 0);
-    cb_u32(&b, 1409179648u);
-    cb_u32(&b, 4211277u);
+    cb_pcap_rec_head(&b, 2, 0, 1409179648u, 4211277u);
     cb_pattern(&b, 300, 0);
     char *path = cb_write(&b, tmpdir, "huge.pcap");
     struct got g;
@@ -450,10 +427,7 @@ static void huge_caplen_is_damage_found_without_reading_it(void **state)
 
     /* Under the bound but past the end of the file: truncated, no 32 MiB read. */
     b.len = 50;
-    cb_pcap_rec(&b, 2, 0, 0, 0, 0);
-    b.len -= 8;
-    cb_u32(&b, 32u << 20);
-    cb_u32(&b, 60);
+    cb_pcap_rec_head(&b, 2, 0, 32u << 20, 60);
     cb_pattern(&b, 100, 0);
     char *path2 = cb_write(&b, tmpdir, "big.pcap");
     read_file(path2, &g);

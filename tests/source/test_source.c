@@ -15,22 +15,7 @@
 #include "core/packet.h"
 #include "source/source.h"
 #include "capbuild.h"
-
-static char tmpdir[] = "/tmp/np-test-source-XXXXXX";
-
-static int make_tmpdir(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int remove_tmpdir(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+#include "tmpdir.h"
 
 /* n Ethernet frames, one per second from t0: UDP when i % 3 == 0, else TCP. */
 static char *mixed_pcap(const char *name, uint32_t n, uint32_t t0)
@@ -40,10 +25,7 @@ static char *mixed_pcap(const char *name, uint32_t n, uint32_t t0)
     for (uint32_t i = 0; i < n; i++) {
         struct cb f = { 0 };
         cb_ether_ipv4(&f, i % 3 == 0, 53);
-        cb_u32(&b, t0 + i);
-        cb_u32(&b, 0);
-        cb_u32(&b, (uint32_t)f.len);
-        cb_u32(&b, (uint32_t)f.len);
+        cb_pcap_rec_head(&b, t0 + i, 0, (uint32_t)f.len, (uint32_t)f.len);
         cb_bytes(&b, f.p, f.len);
         cb_free(&f);
     }
