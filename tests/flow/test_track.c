@@ -868,13 +868,15 @@ static void a_new_flow_beyond_max_flows_evicts_the_least_recently_active_one(voi
     start(x, &cfg);
 
     const struct ep a = { "10.0.0.10", 1 }, b = { "10.0.0.11", 2 }, c = { "10.0.0.12", 3 };
+    /* Activity is ordered to within 2^30 ns (track.c), so a's second packet
+     * comes 2 s later to be sure to count as more recent. */
     udp(x, T0, a, SRV, 10);
     udp(x, T0 + 1 * MS, b, SRV, 10);
-    udp(x, T0 + 2 * MS, SRV, a, 10); /* a is now more recent than b */
+    udp(x, T0 + 2 * SEC, SRV, a, 10); /* a is now more recent than b */
     feed(x);
     assert_int_equal(x->n_recs, 0);
 
-    tcp(x, T0 + 3 * MS, c, SRV, SYN, 1, 0, 0);
+    tcp(x, T0 + 2 * SEC + 1 * MS, c, SRV, SYN, 1, 0, 0);
     feed(x);
     assert_int_equal(x->n_recs, 1);
     assert_int_equal(rec_at(x, 0)->why, NP_END_EVICTION);
@@ -882,8 +884,8 @@ static void a_new_flow_beyond_max_flows_evicts_the_least_recently_active_one(voi
     assert_int_equal(rec_at(x, 0)->f.pkts[1], 1);
 
     /* Across classes: the TCP flow is touched, so the UDP flow a is older. */
-    tcp(x, T0 + 4 * MS, SRV, c, SYN | ACK, 9, 2, 0);
-    echo(x, T0 + 5 * MS, c.ip, SRV.ip, 8, 9);
+    tcp(x, T0 + 2 * SEC + 4 * MS, SRV, c, SYN | ACK, 9, 2, 0);
+    echo(x, T0 + 2 * SEC + 5 * MS, c.ip, SRV.ip, 8, 9);
     feed(x);
     assert_int_equal(x->n_recs, 2);
     assert_int_equal(rec_at(x, 1)->why, NP_END_EVICTION);
