@@ -1,6 +1,7 @@
 /* core/mem.c: huge-page-backed anonymous mappings. */
 #include "core/mem.h"
 
+#include <stdint.h>
 #include <sys/mman.h>
 
 #define HUGE_BYTES (2u << 20)
@@ -20,10 +21,21 @@ static void advise(void *p, size_t n)
 void *np_mem_alloc(size_t n)
 {
     n = round_up(n ? n : 1);
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-                   0);
+    /* Huge pages back only the 2 MiB-aligned part of a mapping: map 2 MiB
+     * more than asked and trim the ends so the region starts aligned. */
+    size_t slack = n >= HUGE_BYTES ? HUGE_BYTES : 0;
+    uint8_t *p = mmap(NULL, n + slack, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
+    if (slack != 0) {
+        size_t head = (HUGE_BYTES - (uintptr_t)p % HUGE_BYTES) % HUGE_BYTES;
+        if (head != 0)
+            munmap(p, head);
+        if (slack - head != 0)
+            munmap(p + head + n, slack - head);
+        p += head;
+    }
     advise(p, n);
     return p;
 }

@@ -72,10 +72,30 @@ static unsigned n_digits(uint64_t v)
     return n + (v >= 10) + (v >= 100) + (v >= 1000);
 }
 
+/* Writes v < 10^8 as exactly 8 digits, two per step in 32-bit arithmetic. */
+static void put8(char *d, uint32_t v)
+{
+    for (int i = 6; i >= 0; i -= 2) {
+        uint32_t r = v % 100;
+        v /= 100;
+        d[i] = digits2[2 * r];
+        d[i + 1] = digits2[2 * r + 1];
+    }
+}
+
 /* Counts the digits, then writes two per division from the end: half the
- * divisions of a digit-by-digit loop and no copy. */
+ * divisions of a digit-by-digit loop and no copy. Numbers of 16 digits or
+ * more (flow ids) go in 8-digit chunks of 32-bit arithmetic. */
 size_t np_fmt_u64(char *dst, uint64_t v)
 {
+    if (v >= 10000000000000000ull) {
+        uint64_t hi = v / 10000000000000000ull; /* < 1845 */
+        uint64_t rest = v % 10000000000000000ull;
+        size_t n = np_fmt_u64(dst, hi);
+        put8(dst + n, (uint32_t)(rest / 100000000u));
+        put8(dst + n + 8, (uint32_t)(rest % 100000000u));
+        return n + 16;
+    }
     unsigned n = n_digits(v), i = n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);

@@ -34,14 +34,17 @@ struct np_flow_table {
     uint32_t n;         /* flows in use */
     uint32_t free_head; /* free list through lru_next */
     uint32_t used_hwm;  /* entries [0, used_hwm) were handed out at least once */
+    uint32_t peak_hwm;  /* the largest used_hwm, across resets */
     struct slot *slots; /* owned; mask + 1 slots */
     uint32_t mask;
     struct lru lru[NP_FLOW_CLASSES];
     uint8_t *cls; /* owned; class of each entry (kept out of the 128-byte entry) */
 };
 
-#define CLS_FREE      0xffu /* cls[] of an entry on the free list */
-#define INITIAL_FLOWS 1024u /* index slots start at twice this */
+#define CLS_FREE 0xffu /* cls[] of an entry on the free list */
+/* Index slots start at twice this (512 KiB): small enough for a tiny
+ * capture, large enough to skip five rehashes on a busy one. */
+#define INITIAL_FLOWS 32768u
 
 enum np_flow_class np_flow_class_of(uint8_t proto)
 {
@@ -183,6 +186,8 @@ uint32_t np_flow_table_insert(struct np_flow_table *t, const struct np_flow_key 
         t->free_head = t->pool[idx].lru_next;
     } else {
         idx = t->used_hwm++; /* < max_flows, since n < max_flows */
+        if (t->used_hwm > t->peak_hwm)
+            t->peak_hwm = t->used_hwm;
     }
     struct np_flow *f = &t->pool[idx];
     memset(f, 0, sizeof(*f));
@@ -266,7 +271,7 @@ uint32_t np_flow_table_count(const struct np_flow_table *t)
 
 size_t np_flow_table_mem_bytes(const struct np_flow_table *t)
 {
-    return (size_t)t->used_hwm * (sizeof(struct np_flow) + 1) +
+    return (size_t)t->peak_hwm * (sizeof(struct np_flow) + 1) +
            ((size_t)t->mask + 1) * sizeof(struct slot);
 }
 

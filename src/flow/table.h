@@ -96,8 +96,8 @@ uint32_t np_flow_table_oldest(const struct np_flow_table *t, enum np_flow_class 
 
 struct np_flow *np_flow_table_at(struct np_flow_table *t, uint32_t idx);
 uint32_t np_flow_table_count(const struct np_flow_table *t);
-/* Bytes of table memory in use (entries handed out so far + index), for the
- * summary. */
+/* Bytes of table memory touched: the most entries ever in use, plus the
+ * index. For the summary. */
 size_t np_flow_table_mem_bytes(const struct np_flow_table *t);
 /* Fills out[] with the indices of every flow in use (count of them); for the
  * end of input. */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "core/packet.h"
 
 /* Idle flows expired per class and call: bounds the work one batch can
@@ -360,7 +361,7 @@ struct order {
  * Passes whose digit is the same for all entries are skipped. */
 static void radix_sort(struct order *v, struct order *tmp, size_t n)
 {
-    static uint32_t count[1u << 16];
+    uint32_t count[1u << 16]; /* 256 KiB of stack, already mapped */
     for (unsigned shift = 0; shift < 64; shift += 16) {
         memset(count, 0, sizeof(count));
         for (size_t i = 0; i < n; i++)
@@ -382,13 +383,17 @@ static void radix_sort(struct order *v, struct order *tmp, size_t n)
 void np_track_finish(struct np_track *t)
 {
     uint32_t n = np_flow_table_count(t->table);
-    uint32_t *idx = malloc((size_t)n * sizeof(*idx) + 1);
-    struct order *ord = malloc((size_t)n * sizeof(*ord) + 1);
-    struct order *tmp = malloc((size_t)n * sizeof(*tmp) + 1);
+    /* Huge-page mappings (core/mem.h): malloc would fault these in 4 KiB
+     * pages, a cost comparable to the sort on a small capture. */
+    size_t idx_bytes = (size_t)n * sizeof(uint32_t) + 1,
+           ord_bytes = (size_t)n * sizeof(struct order) + 1;
+    uint32_t *idx = np_mem_alloc(idx_bytes);
+    struct order *ord = np_mem_alloc(ord_bytes);
+    struct order *tmp = np_mem_alloc(ord_bytes);
     if (idx == NULL || ord == NULL || tmp == NULL) {
-        free(idx);
-        free(ord);
-        free(tmp);
+        np_mem_free(idx, idx_bytes);
+        np_mem_free(ord, ord_bytes);
+        np_mem_free(tmp, ord_bytes);
         /* Out of memory at exit: end them in table order rather than lose them. */
         for (int c = 0; c < NP_FLOW_CLASSES; c++) {
             uint32_t i;
@@ -413,9 +418,9 @@ void np_track_finish(struct np_track *t)
         report_flow(t, ord[i].idx, NP_END_EOI);
     }
     np_flow_table_reset(t->table);
-    free(idx);
-    free(ord);
-    free(tmp);
+    np_mem_free(idx, idx_bytes);
+    np_mem_free(ord, ord_bytes);
+    np_mem_free(tmp, ord_bytes);
 }
 
 const struct np_track_stats *np_track_stats(struct np_track *t)

@@ -85,133 +85,171 @@ static uint64_t duration_ns(const struct np_flow *f)
     return f->last_ns >= f->first_ns ? f->last_ns - f->first_ns : 0;
 }
 
-static void put_flags(struct np_out *o, const struct np_flow *f, unsigned dir, bool json)
+/* Record writers format into space reserved once per record (a record has a
+ * known maximum size), through this cursor: no bounds check or call per
+ * field. */
+#define REC_MAX 1024 /* longest CSV or JSON record, with room to spare */
+
+static inline void w_mem(char **w, const char *s, size_t n)
+{
+    memcpy(*w, s, n);
+    *w += n;
+}
+
+#define W_LIT(w, lit) w_mem((w), (lit), sizeof(lit) - 1)
+
+static inline void w_str(char **w, const char *s)
+{
+    w_mem(w, s, strlen(s));
+}
+
+static inline void w_ch(char **w, char c)
+{
+    *(*w)++ = c;
+}
+
+static inline void w_u64(char **w, uint64_t v)
+{
+    *w += np_fmt_u64(*w, v);
+}
+
+static void w_flags(char **w, const struct np_flow *f, unsigned dir, bool json)
 {
     char s[9];
     size_t n = np_tcp_flags_str(s, f->tcp_flags[dir]);
-    np_out_u64(o, f->tcp_flags[dir]);
-    np_out_ch(o, ',');
+    w_u64(w, f->tcp_flags[dir]);
+    w_ch(w, ',');
     if (json) {
-        np_out_str(o, dir ? "\"tcp_flags_b_str\":" : "\"tcp_flags_a_str\":");
-        np_out_json_str(o, s, n);
+        w_str(w, dir ? "\"tcp_flags_b_str\":\"" : "\"tcp_flags_a_str\":\"");
+        w_mem(w, s, n); /* flag letters need no JSON escaping */
+        w_ch(w, '"');
     } else {
-        np_out_mem(o, s, n);
+        w_mem(w, s, n);
     }
 }
 
-static void write_csv(struct np_out *o, const struct np_flow *f, enum np_flow_end why)
+static char *write_csv(char *w, const struct np_flow *f, enum np_flow_end why)
 {
     char pb[4];
     const struct np_flow_key *k = &f->key;
-    bool tcp = k->proto == 6;
-    np_out_u64(o, f->id);
-    np_out_ch(o, ',');
-    np_out_hex64(o, f->id);
-    np_out_ch(o, ',');
-    np_out_str(o, np_proto_name(k->proto, pb));
-    np_out_ch(o, ',');
+    w_u64(&w, f->id);
+    w_ch(&w, ',');
+    w += np_fmt_hex64(w, f->id);
+    w_ch(&w, ',');
+    w_str(&w, np_proto_name(k->proto, pb));
+    w_ch(&w, ',');
     if (k->vlan != NP_VLAN_NONE)
-        np_out_u64(o, k->vlan);
-    np_out_ch(o, ',');
-    np_out_ip(o, k->ip_ver, k->addr_a);
-    np_out_ch(o, ',');
-    np_out_u64(o, k->port_a);
-    np_out_ch(o, ',');
-    np_out_ip(o, k->ip_ver, k->addr_b);
-    np_out_ch(o, ',');
-    np_out_u64(o, k->port_b);
-    np_out_ch(o, ',');
-    np_out_rfc3339_ns(o, f->first_ns);
-    np_out_ch(o, ',');
-    np_out_rfc3339_ns(o, f->last_ns);
-    np_out_ch(o, ',');
-    np_out_secs9(o, duration_ns(f));
-    np_out_ch(o, ',');
-    np_out_u64(o, f->pkts[0]);
-    np_out_ch(o, ',');
-    np_out_u64(o, f->pkts[1]);
-    np_out_ch(o, ',');
-    np_out_u64(o, f->bytes[0]);
-    np_out_ch(o, ',');
-    np_out_u64(o, f->bytes[1]);
-    np_out_ch(o, ',');
-    np_out_u64(o, (uint64_t)f->pkts[0] + f->pkts[1]);
-    np_out_ch(o, ',');
-    np_out_u64(o, f->bytes[0] + f->bytes[1]);
-    np_out_ch(o, ',');
-    np_out_ch(o, f->client ? 'b' : 'a');
-    np_out_ch(o, ',');
-    if (tcp) {
-        put_flags(o, f, 0, false);
-        np_out_ch(o, ',');
-        put_flags(o, f, 1, false);
-    } else {
-        np_out_str(o, ",,,");
-    }
-    np_out_ch(o, ',');
-    np_out_str(o, np_flow_end_name(why));
-    np_out_ch(o, '\n');
-}
-
-static void json_endpoint(struct np_out *o, const char *name, int ip_ver, const uint8_t *a,
-                          uint16_t port)
-{
-    np_out_str(o, name);
-    np_out_str(o, "{\"ip\":\"");
-    np_out_ip(o, ip_ver, a);
-    np_out_str(o, "\",\"port\":");
-    np_out_u64(o, port);
-    np_out_ch(o, '}');
-}
-
-static void write_json(struct np_out *o, const struct np_flow *f, enum np_flow_end why)
-{
-    char pb[4];
-    const struct np_flow_key *k = &f->key;
-    np_out_str(o, "{\"flow_id\":");
-    np_out_u64(o, f->id);
-    np_out_str(o, ",\"flow_id_hex\":\"");
-    np_out_hex64(o, f->id);
-    np_out_str(o, "\",\"protocol\":\"");
-    np_out_str(o, np_proto_name(k->proto, pb));
-    np_out_str(o, "\",\"vlan\":");
-    if (k->vlan != NP_VLAN_NONE)
-        np_out_u64(o, k->vlan);
-    else
-        np_out_str(o, "null");
-    json_endpoint(o, ",\"endpoint_a\":", k->ip_ver, k->addr_a, k->port_a);
-    json_endpoint(o, ",\"endpoint_b\":", k->ip_ver, k->addr_b, k->port_b);
-    np_out_str(o, ",\"first_seen\":\"");
-    np_out_rfc3339_ns(o, f->first_ns);
-    np_out_str(o, "\",\"last_seen\":\"");
-    np_out_rfc3339_ns(o, f->last_ns);
-    np_out_str(o, "\",\"duration_secs\":");
-    np_out_secs9(o, duration_ns(f));
-    np_out_str(o, ",\"packets_a_to_b\":");
-    np_out_u64(o, f->pkts[0]);
-    np_out_str(o, ",\"packets_b_to_a\":");
-    np_out_u64(o, f->pkts[1]);
-    np_out_str(o, ",\"bytes_a_to_b\":");
-    np_out_u64(o, f->bytes[0]);
-    np_out_str(o, ",\"bytes_b_to_a\":");
-    np_out_u64(o, f->bytes[1]);
-    np_out_str(o, ",\"packets_total\":");
-    np_out_u64(o, (uint64_t)f->pkts[0] + f->pkts[1]);
-    np_out_str(o, ",\"bytes_total\":");
-    np_out_u64(o, f->bytes[0] + f->bytes[1]);
-    np_out_str(o, f->client ? ",\"client\":\"b\"" : ",\"client\":\"a\"");
+        w_u64(&w, k->vlan);
+    w_ch(&w, ',');
+    w += np_fmt_ip(w, k->ip_ver, k->addr_a);
+    w_ch(&w, ',');
+    w_u64(&w, k->port_a);
+    w_ch(&w, ',');
+    w += np_fmt_ip(w, k->ip_ver, k->addr_b);
+    w_ch(&w, ',');
+    w_u64(&w, k->port_b);
+    w_ch(&w, ',');
+    w += np_fmt_rfc3339_ns(w, f->first_ns);
+    w_ch(&w, ',');
+    w += np_fmt_rfc3339_ns(w, f->last_ns);
+    w_ch(&w, ',');
+    w += np_fmt_secs9(w, duration_ns(f));
+    w_ch(&w, ',');
+    w_u64(&w, f->pkts[0]);
+    w_ch(&w, ',');
+    w_u64(&w, f->pkts[1]);
+    w_ch(&w, ',');
+    w_u64(&w, f->bytes[0]);
+    w_ch(&w, ',');
+    w_u64(&w, f->bytes[1]);
+    w_ch(&w, ',');
+    w_u64(&w, (uint64_t)f->pkts[0] + f->pkts[1]);
+    w_ch(&w, ',');
+    w_u64(&w, f->bytes[0] + f->bytes[1]);
+    w_ch(&w, ',');
+    w_ch(&w, f->client ? 'b' : 'a');
+    w_ch(&w, ',');
     if (k->proto == 6) {
-        np_out_str(o, ",\"tcp_flags_a\":");
-        put_flags(o, f, 0, true);
-        np_out_str(o, ",\"tcp_flags_b\":");
-        put_flags(o, f, 1, true);
+        w_flags(&w, f, 0, false);
+        w_ch(&w, ',');
+        w_flags(&w, f, 1, false);
     } else {
-        np_out_str(o, ",\"tcp_flags_a\":null,\"tcp_flags_a_str\":null,"
-                      "\"tcp_flags_b\":null,\"tcp_flags_b_str\":null");
+        W_LIT(&w, ",,,");
     }
-    np_out_str(o, ",\"end_reason\":\"");
-    np_out_str(o, np_flow_end_name(why));
-    np_out_str(o, "\"}");
+    w_ch(&w, ',');
+    w_str(&w, np_flow_end_name(why));
+    w_ch(&w, '\n');
+    return w;
+}
+
+static void w_endpoint(char **w, int ip_ver, const uint8_t *a, uint16_t port)
+{
+    W_LIT(w, "{\"ip\":\"");
+    *w += np_fmt_ip(*w, ip_ver, a);
+    W_LIT(w, "\",\"port\":");
+    w_u64(w, port);
+    w_ch(w, '}');
+}
+
+static char *write_json(char *w, const struct np_flow *f, enum np_flow_end why)
+{
+    char pb[4];
+    const struct np_flow_key *k = &f->key;
+    W_LIT(&w, "{\"flow_id\":");
+    w_u64(&w, f->id);
+    W_LIT(&w, ",\"flow_id_hex\":\"");
+    w += np_fmt_hex64(w, f->id);
+    W_LIT(&w, "\",\"protocol\":\"");
+    w_str(&w, np_proto_name(k->proto, pb));
+    W_LIT(&w, "\",\"vlan\":");
+    if (k->vlan != NP_VLAN_NONE)
+        w_u64(&w, k->vlan);
+    else
+        W_LIT(&w, "null");
+    W_LIT(&w, ",\"endpoint_a\":");
+    w_endpoint(&w, k->ip_ver, k->addr_a, k->port_a);
+    W_LIT(&w, ",\"endpoint_b\":");
+    w_endpoint(&w, k->ip_ver, k->addr_b, k->port_b);
+    W_LIT(&w, ",\"first_seen\":\"");
+    w += np_fmt_rfc3339_ns(w, f->first_ns);
+    W_LIT(&w, "\",\"last_seen\":\"");
+    w += np_fmt_rfc3339_ns(w, f->last_ns);
+    W_LIT(&w, "\",\"duration_secs\":");
+    w += np_fmt_secs9(w, duration_ns(f));
+    W_LIT(&w, ",\"packets_a_to_b\":");
+    w_u64(&w, f->pkts[0]);
+    W_LIT(&w, ",\"packets_b_to_a\":");
+    w_u64(&w, f->pkts[1]);
+    W_LIT(&w, ",\"bytes_a_to_b\":");
+    w_u64(&w, f->bytes[0]);
+    W_LIT(&w, ",\"bytes_b_to_a\":");
+    w_u64(&w, f->bytes[1]);
+    W_LIT(&w, ",\"packets_total\":");
+    w_u64(&w, (uint64_t)f->pkts[0] + f->pkts[1]);
+    W_LIT(&w, ",\"bytes_total\":");
+    w_u64(&w, f->bytes[0] + f->bytes[1]);
+    w_str(&w, f->client ? ",\"client\":\"b\"" : ",\"client\":\"a\"");
+    if (k->proto == 6) {
+        W_LIT(&w, ",\"tcp_flags_a\":");
+        w_flags(&w, f, 0, true);
+        W_LIT(&w, ",\"tcp_flags_b\":");
+        w_flags(&w, f, 1, true);
+    } else {
+        W_LIT(&w, ",\"tcp_flags_a\":null,\"tcp_flags_a_str\":null,"
+                  "\"tcp_flags_b\":null,\"tcp_flags_b_str\":null");
+    }
+    W_LIT(&w, ",\"end_reason\":\"");
+    w_str(&w, np_flow_end_name(why));
+    W_LIT(&w, "\"}");
+    return w;
+}
+
+/* Runs a record writer in space reserved in the output buffer. */
+static void emit(struct np_out *o, char *(*fn)(char *, const struct np_flow *, enum np_flow_end),
+                 const struct np_flow *f, enum np_flow_end why)
+{
+    char *start = (char *)np_out_room(o, REC_MAX);
+    o->len += (size_t)(fn(start, f, why) - start);
 }
 
 void np_flow_export_on_end(const struct np_flow *f, enum np_flow_end why, void *ctx)
@@ -219,15 +257,15 @@ void np_flow_export_on_end(const struct np_flow *f, enum np_flow_end why, void *
     struct np_flow_export *x = ctx;
     switch (x->fmt) {
     case NP_FLOW_FMT_CSV:
-        write_csv(&x->out, f, why);
+        emit(&x->out, write_csv, f, why);
         break;
     case NP_FLOW_FMT_JSONL:
-        write_json(&x->out, f, why);
+        emit(&x->out, write_json, f, why);
         np_out_ch(&x->out, '\n');
         break;
     case NP_FLOW_FMT_JSON:
         np_out_str(&x->out, x->n == 0 ? "[\n" : ",\n");
-        write_json(&x->out, f, why);
+        emit(&x->out, write_json, f, why);
         break;
     case NP_FLOW_FMT_TABLE:
         if (x->n_recs == x->cap_recs) {
