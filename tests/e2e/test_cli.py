@@ -79,6 +79,19 @@ def main():
             user_error("no permission to capture", "flows", "-i", "lo", user=65534,
                        must_name="permission")
 
+        # Interfaces: the loopback interface is always there.
+        r = run("interfaces", "--json")
+        ifs = json.loads(r.stdout.decode()) if r.returncode == 0 else []
+        lo = [i for i in ifs if i["name"] == "lo"]
+        check("interfaces --json lists lo with its address and flags",
+              len(lo) == 1 and "127.0.0.1/8" in lo[0]["ipv4"] and "loopback" in lo[0]["flags"]
+              and "up" in lo[0]["flags"] and set(lo[0]) ==
+              {"name", "description", "ipv4", "ipv6", "flags"}, r.stdout.decode()[:400])
+        r = run("interfaces")
+        check("interfaces lists the same names as text",
+              r.returncode == 0 and all(i["name"] in r.stdout.decode() for i in ifs))
+        user_error("interfaces takes no input", "interfaces", "-r", SAMPLE)
+
         # Help and version.
         r = run("flows", "--help")
         text = r.stdout.decode()
