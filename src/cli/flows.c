@@ -125,7 +125,7 @@ int np_cmd_flows(int argc, char **argv)
             code = 1;
     }
     if (!o.quiet)
-        np_summary_print(stderr, "flows", np_source_stats(src), trk);
+        np_summary_print(stderr, "flows", np_source_stats(src), trk, o.src.iface != NULL);
     if (rc != NP_OK)
         code = np_cli_fail("flows", &err);
     goto out;

@@ -38,7 +38,7 @@ static uint64_t at(const void *base, size_t off)
 }
 
 void np_summary_print(FILE *f, const char *cmd, const struct np_source_stats *ss,
-                      struct np_track *trk)
+                      struct np_track *trk, bool live)
 {
     const struct np_track_stats *ts = np_track_stats(trk);
     fprintf(f,
@@ -80,7 +80,7 @@ void np_summary_print(FILE *f, const char *cmd, const struct np_source_stats *ss
         fputc('\n', f);
     if (ss->files_damaged)
         fprintf(f, "  damaged or truncated input files: %" PRIu64 "\n", ss->files_damaged);
-    if (ss->kernel_drops || ss->if_drops)
+    if (live || ss->kernel_drops || ss->if_drops)
         fprintf(f, "  dropped: %" PRIu64 " by the kernel, %" PRIu64 " by the interface\n",
                 ss->kernel_drops, ss->if_drops);
 }
