@@ -262,3 +262,8 @@ void np_live_iface_info(const struct np_live *l, uint16_t *linktype, uint32_t *s
     *linktype = l->linktype;
     *snaplen = l->snaplen;
 }
+
+bool np_live_nano(const struct np_live *l)
+{
+    return l->nano;
+}

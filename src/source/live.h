@@ -41,4 +41,7 @@ const char *np_live_warning(const struct np_live *l);
 
 void np_live_iface_info(const struct np_live *l, uint16_t *linktype, uint32_t *snaplen);
 
+/* True when the device gives nanosecond timestamps (else microseconds). */
+bool np_live_nano(const struct np_live *l);
+
 #endif

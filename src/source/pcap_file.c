@@ -30,6 +30,12 @@
  * All other blocks are skipped. The file format is chosen by the magic
  * number, never by the file name. Out-of-range sub-second fields (usec >=
  * 1000000) are not rejected: the timestamp is computed as the file says.
+ *
+ * np_pcap_file_peek() reads ahead, before the first fill, as far as the first
+ * packet: the pcap file header, or the pcapng blocks before the first packet
+ * block. The bytes stay in the carry for the first fill, so nothing is read
+ * twice; the interfaces it finds answer np_pcap_file_iface() until the fill
+ * walks the same blocks again (quietly: anomalies are counted by the walk).
  */
 #include "source/pcap_file.h"
 
@@ -63,9 +69,9 @@
 #define OPT_TSRESOL   9u
 #define OPT_TSOFFSET  14u
 
-/* First-linktype look-ahead at create time: blocks and bytes it may read. */
-#define PEEK_MAX_BLOCKS 64
-#define PEEK_MAX_BYTES  (1u << 20)
+/* np_pcap_file_peek(): bytes it may read ahead (each block is >= 12 bytes,
+ * so this also bounds the blocks it walks). */
+#define PEEK_MAX_BYTES (1u << 20)
 
 enum fmt {
     FMT_PCAP,
@@ -119,9 +125,17 @@ struct np_pcap_file {
     uint64_t walked_recs;
 
     /* classic pcap */
+    bool have_hdr; /* the file header was read (peeked or walked) */
     bool nsec;
     uint16_t linktype;
     uint32_t snaplen;
+
+    /* What the interfaces announced so far (pcap header, pcapng IDBs of every
+     * section peeked or walked): np_pcap_file_linktypes(), np_pcap_file_nano(). */
+    bool have_lt;
+    bool mixed_lt;
+    bool any_nano;
+    uint16_t first_lt;
 
     /* pcapng: interfaces of the current section */
     struct iface *ifaces; /* owned */
@@ -301,6 +315,32 @@ static enum walk want_record(struct np_pcap_file *f, uint64_t off, uint64_t rec_
     return W_MORE;
 }
 
+/* An interface was announced (pcap header, pcapng IDB). */
+static void note_iface(struct np_pcap_file *f, uint16_t linktype, unsigned ts_prec)
+{
+    if (!f->have_lt) {
+        f->have_lt = true;
+        f->first_lt = linktype;
+    } else if (linktype != f->first_lt) {
+        f->mixed_lt = true;
+    }
+    if (ts_prec > 6)
+        f->any_nano = true;
+}
+
+/* The 24-byte pcap file header, at the start of c (which holds it). */
+static void parse_pcap_hdr(struct np_pcap_file *f, struct np_cur *c)
+{
+    uint32_t magic = np_cur_le32(c);
+    f->be = magic == MAGIC_USEC_BE || magic == MAGIC_NSEC_BE;
+    f->nsec = magic == MAGIC_NSEC || magic == MAGIC_NSEC_BE;
+    np_cur_skip(c, 12); /* version, thiszone, sigfigs */
+    f->snaplen = rd32(c, f->be);
+    f->linktype = (uint16_t)(rd32(c, f->be) & 0xffffu); /* upper bits: FCS length */
+    f->have_hdr = true;
+    note_iface(f, f->linktype, f->nsec ? 9 : 6);
+}
+
 /* The 24-byte file header; c is at file offset 0. */
 static enum walk start_pcap(struct np_pcap_file *f, struct np_cur *c)
 {
@@ -308,12 +348,7 @@ static enum walk start_pcap(struct np_pcap_file *f, struct np_cur *c)
         f->need = PCAP_FILE_HDR;
         return W_MORE;
     }
-    uint32_t magic = np_cur_le32(c);
-    f->be = magic == MAGIC_USEC_BE || magic == MAGIC_NSEC_BE;
-    f->nsec = magic == MAGIC_NSEC || magic == MAGIC_NSEC_BE;
-    np_cur_skip(c, 12); /* version, thiszone, sigfigs */
-    f->snaplen = rd32(c, f->be);
-    f->linktype = (uint16_t)(rd32(c, f->be) & 0xffffu); /* upper bits: FCS length */
+    parse_pcap_hdr(f, c);
     f->started = true;
     return W_MORE;
 }
@@ -364,22 +399,28 @@ static enum walk walk_pcap(struct np_pcap_file *f, struct np_batch *b, struct np
     return w;
 }
 
-static uint64_t iface_ts_ns(const struct iface *i, uint64_t t)
+/* A pcapng timestamp in nanoseconds. Times past 2554-07-21 (2^64 ns) do not
+ * fit: they become UINT64_MAX and are counted, rather than wrap to the past. */
+static uint64_t iface_ts_ns(struct np_pcap_file *f, const struct iface *i, uint64_t t)
 {
-    uint64_t ns;
+    unsigned __int128 ns;
     switch (i->kind) {
     case TS_MUL:
-        ns = t * i->scale;
+        ns = (unsigned __int128)t * i->scale;
         break;
     case TS_DIV:
         ns = t / i->scale;
         break;
     default:
-        ns = (uint64_t)(((unsigned __int128)t * 1000000000u) >> i->shift);
+        ns = ((unsigned __int128)t * 1000000000u) >> i->shift;
         break;
     }
-    /* Wraps past 2554 like any 64-bit nanosecond clock; unsigned, so defined. */
-    return ns + (uint64_t)i->offset_s * 1000000000u;
+    ns += (unsigned __int128)i->offset_s * 1000000000u;
+    if (ns > UINT64_MAX) {
+        f->stats->anom_ts_out_of_range++;
+        return UINT64_MAX;
+    }
+    return (uint64_t)ns;
 }
 
 static void bad_block(struct np_pcap_file *f)
@@ -387,20 +428,23 @@ static void bad_block(struct np_pcap_file *f)
     f->stats->anom_bad_block++;
 }
 
-/* IDB body after the block header: linktype(2) reserved(2) snaplen(4) options. */
-static void add_iface(struct np_pcap_file *f, struct np_cur *body)
+/* IDB body after the block header: linktype(2) reserved(2) snaplen(4) options.
+ * be is the section's byte order. quiet: the peek, whose blocks the walk
+ * reads again later, counts nothing. */
+static void add_iface(struct np_pcap_file *f, struct np_cur *body, bool be, bool quiet)
 {
-    const bool be = f->be;
     struct iface i = { 0 };
     i.linktype = rd16(body, be);
     np_cur_skip(body, 2);
     i.snaplen = rd32(body, be);
     if (body->bad) {
-        bad_block(f);
+        if (!quiet)
+            bad_block(f);
         return;
     }
     if (f->n_ifaces >= NP_PCAP_FILE_MAX_IFACES) {
-        bad_block(f);
+        if (!quiet)
+            bad_block(f);
         return;
     }
     unsigned tsresol = 6;
@@ -451,13 +495,15 @@ static void add_iface(struct np_pcap_file *f, struct np_cur *body)
         i.scale = scale;
         i.ts_prec = e > 6 ? 9 : 6;
     }
-    if (bad_opt)
+    if (bad_opt && !quiet)
         bad_block(f);
+    note_iface(f, i.linktype, i.ts_prec);
     if (f->n_ifaces == f->cap_ifaces) {
         size_t cap = f->cap_ifaces ? f->cap_ifaces * 2 : 8;
         struct iface *ni = realloc(f->ifaces, cap * sizeof(*ni));
         if (ni == NULL) {
-            bad_block(f); /* its packets will count as unknown interfaces */
+            if (!quiet)
+                bad_block(f); /* its packets will count as unknown interfaces */
             return;
         }
         f->ifaces = ni;
@@ -510,7 +556,7 @@ static bool packet_block(struct np_pcap_file *f, uint32_t type, struct np_cur *b
         return false;
     }
     p->data = body->p;
-    p->ts_ns = iface_ts_ns(i, t);
+    p->ts_ns = iface_ts_ns(f, i, t);
     p->frame_no = 0;
     p->caplen = caplen;
     p->wirelen = wirelen;
@@ -607,7 +653,7 @@ static enum walk walk_pcapng(struct np_pcap_file *f, struct np_batch *b, struct 
             break;
         }
         case PCAPNG_IDB:
-            add_iface(f, &body);
+            add_iface(f, &body, f->be, false);
             break;
         case PCAPNG_EPB:
         case PCAPNG_SPB:
@@ -726,23 +772,24 @@ enum np_rc np_pcap_file_fill(struct np_pcap_file *f, struct np_batch *b, struct 
     return NP_OK;
 }
 
-bool np_pcap_file_first_linktype(struct np_pcap_file *f, uint16_t *linktype)
+void np_pcap_file_peek(struct np_pcap_file *f)
 {
+    if (f->started)
+        return; /* the fill has begun: it notes interfaces as it walks */
     if (f->fmt == FMT_PCAP) {
-        if (fill_carry(f, PCAP_FILE_HDR, NULL) != NP_OK || f->carry_len < PCAP_FILE_HDR)
-            return false;
+        if (f->have_hdr || fill_carry(f, PCAP_FILE_HDR, NULL) != NP_OK ||
+            f->carry_len < PCAP_FILE_HDR)
+            return;
         struct np_cur c = np_cur_make(f->carry, f->carry_len);
-        uint32_t magic = np_cur_le32(&c);
-        bool be = magic == MAGIC_USEC_BE || magic == MAGIC_NSEC_BE;
-        np_cur_skip(&c, 16);
-        *linktype = (uint16_t)(rd32(&c, be) & 0xffffu);
-        return !c.bad;
+        parse_pcap_hdr(f, &c);
+        return;
     }
+    /* The carry holds the file from offset 0 (nothing was walked yet). */
     bool be = false;
     size_t off = 0;
-    for (int i = 0; i < PEEK_MAX_BLOCKS && off <= PEEK_MAX_BYTES; i++) {
+    while (off <= PEEK_MAX_BYTES - BLOCK_MIN) {
         if (fill_carry(f, off + BLOCK_MIN, NULL) != NP_OK)
-            return false;
+            return;
         struct np_cur c = np_cur_make(f->carry, f->carry_len);
         np_cur_skip(&c, off);
         struct np_cur h = c;
@@ -751,33 +798,55 @@ bool np_pcap_file_first_linktype(struct np_pcap_file *f, uint16_t *linktype)
             np_cur_skip(&h, 4);
             uint32_t bom = np_cur_le32(&h);
             if (bom != PCAPNG_BOM && bom != PCAPNG_BOM_SWP)
-                return false;
+                return;
             be = bom == PCAPNG_BOM_SWP;
             h = c;
             np_cur_skip(&h, 4);
+        } else if (off == 0) {
+            return;
         }
         uint32_t len = rd32(&h, be);
-        if (h.bad || len < BLOCK_MIN || (len & 3u) != 0)
-            return false;
-        if (type == PCAPNG_IDB) {
-            uint16_t lt = rd16(&h, be);
-            if (h.bad)
-                return false;
-            *linktype = lt;
-            return true;
+        if (h.bad || len < BLOCK_MIN || (len & 3u) != 0 || type == PCAPNG_EPB ||
+            type == PCAPNG_SPB || type == PCAPNG_PB || len > PEEK_MAX_BYTES - off)
+            return;
+        if (type == PCAPNG_SHB) {
+            f->n_ifaces = 0; /* a new section: its interface ids start at 0 */
+        } else if (type == PCAPNG_IDB) {
+            if (fill_carry(f, off + len, NULL) != NP_OK || f->carry_len < off + len)
+                return;
+            c = np_cur_make(f->carry, f->carry_len);
+            np_cur_skip(&c, off + 8);
+            struct np_cur body = np_cur_take(&c, len - BLOCK_MIN);
+            add_iface(f, &body, be, true);
         }
-        if (type == PCAPNG_EPB || type == PCAPNG_SPB || type == PCAPNG_PB)
-            return false;
         off += len;
     }
-    return false;
+}
+
+bool np_pcap_file_linktypes(const struct np_pcap_file *f, uint16_t *first, bool *mixed)
+{
+    if (!f->have_lt)
+        return false;
+    *first = f->first_lt;
+    *mixed = f->mixed_lt;
+    return true;
+}
+
+bool np_pcap_file_nano(const struct np_pcap_file *f)
+{
+    return f->any_nano;
+}
+
+bool np_pcap_file_is_pcapng(const struct np_pcap_file *f)
+{
+    return f->fmt == FMT_PCAPNG;
 }
 
 bool np_pcap_file_iface(const struct np_pcap_file *f, uint32_t ifid, uint16_t *linktype,
                         uint32_t *snaplen)
 {
     if (f->fmt == FMT_PCAP) {
-        if (ifid != 0 || !f->started)
+        if (ifid != 0 || !f->have_hdr)
             return false;
         *linktype = f->linktype;
         *snaplen = f->snaplen;

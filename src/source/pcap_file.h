@@ -48,9 +48,30 @@ enum np_rc np_pcap_file_open(struct np_pcap_file **out, const char *path, const 
                              size_t chunk_bytes, struct np_source_stats *stats, struct np_err *err);
 void np_pcap_file_close(struct np_pcap_file *f);
 
-/* The link type of the first interface, reading ahead as far as the first
- * IDB (pcapng) or the file header (pcap); false when it cannot be found. */
-bool np_pcap_file_first_linktype(struct np_pcap_file *f, uint16_t *linktype);
+/* Reads ahead, before the first fill, as far as the first packet: the file
+ * header (pcap), or the blocks before the first packet block, at most 1 MiB
+ * (pcapng). The interfaces found there (of the last section before the first
+ * packet) answer np_pcap_file_iface() and count for np_pcap_file_linktypes()
+ * and np_pcap_file_nano() from now on. Reads from a pipe block until those
+ * bytes arrive. The bytes stay buffered for the first fill; a read error or a
+ * damaged header ends the peek early and is found again by the fill. After
+ * the first fill it does nothing. */
+void np_pcap_file_peek(struct np_pcap_file *f);
+
+/* The link types the file announced so far: the pcap header, or the IDBs of
+ * every pcapng section peeked or read. False when none yet; else *first is
+ * the first one and *mixed whether another one differs from it. A pcapng
+ * section may announce interfaces after packets, so the answer can change as
+ * the file is read. */
+bool np_pcap_file_linktypes(const struct np_pcap_file *f, uint16_t *first, bool *mixed);
+
+/* True when an interface announced so far (as above) has timestamps finer
+ * than microseconds: the pcap nanosecond magic, or a pcapng if_tsresol finer
+ * than 10^-6 s (2^-20 s and finer for binary resolutions). */
+bool np_pcap_file_nano(const struct np_pcap_file *f);
+
+/* True for pcapng, false for classic pcap (by the magic number). */
+bool np_pcap_file_is_pcapng(const struct np_pcap_file *f);
 
 /* Appends records to b (which must be empty: b->n == 0 and b->len == 0)
  * until b is full, the buffer is walked, or the file ends. Returns NP_OK
@@ -65,7 +86,8 @@ const char *np_pcap_file_damage(const struct np_pcap_file *f);
 
 /* Link type and snaplen of interface ifid in the current section (pcap: 0);
  * false when there is no such interface. A fill never hands out packets of
- * two sections, so this answers for the packets of the last fill. */
+ * two sections, so this answers for the packets of the last fill; before the
+ * first fill, for what np_pcap_file_peek() found. */
 bool np_pcap_file_iface(const struct np_pcap_file *f, uint32_t ifid, uint16_t *linktype,
                         uint32_t *snaplen);
 

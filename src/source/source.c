@@ -13,6 +13,12 @@
  * compiled when the link type is first seen; live: in the kernel) and the
  * count limit, and compacts the batch over the packets that did not pass.
  *
+ * What the inputs announce (link types, timestamp resolution, pcapng) is
+ * peeked from every input at create time (np_pcap_file_peek(): headers and
+ * the pcapng blocks before the first packet) and gathered again from the
+ * readers as they meet later IDBs, for writers that choose a file format
+ * before the first packet (np_source_mixed_linktypes(), np_source_nano()).
+ *
  * A damaged file ends that input with a warning; the next input follows in
  * the next call, so a caller that takes the warning after each batch sees one
  * per damaged file. Owned by one thread; np_source_stop() may be called from
@@ -92,9 +98,69 @@ struct np_source {
     struct np_pkt stash_pkt;
     bool has_stash;
 
+    /* What the inputs announced so far; see gather(). */
+    bool lt_known;
+    bool lt_mixed;
+    bool any_nano;
+    bool any_pcapng;
+    uint16_t lt_first;
+
     char warning[512];
     bool has_warning;
 };
+
+/* ---- what the inputs announce ---- */
+
+static void note_linktype(struct np_source *s, uint16_t lt)
+{
+    if (!s->lt_known) {
+        s->lt_known = true;
+        s->lt_first = lt;
+    } else if (lt != s->lt_first) {
+        s->lt_mixed = true;
+    }
+}
+
+/* Adds what reader f announced so far; everything gathered is sticky. */
+static void gather_file(struct np_source *s, const struct np_pcap_file *f)
+{
+    uint16_t lt;
+    bool mixed;
+    if (np_pcap_file_linktypes(f, &lt, &mixed)) {
+        note_linktype(s, lt);
+        s->lt_mixed |= mixed;
+    }
+    s->any_nano |= np_pcap_file_nano(f);
+    s->any_pcapng |= np_pcap_file_is_pcapng(f);
+}
+
+/* Adds what every open input announced so far (inputs already read were
+ * gathered when they were closed). */
+static void gather(struct np_source *s)
+{
+    for (size_t i = 0; i < s->n_in; i++) {
+        if (s->in[i].f != NULL)
+            gather_file(s, s->in[i].f);
+    }
+}
+
+/* libpcap_reader: libpcap tells the first link type and the format, not the
+ * file's timestamp resolution (it scales to what we ask); for a file we can
+ * open again, our reader peeks it for all three. */
+static void gather_libpcap(struct np_source *s, struct input *in, const char *path)
+{
+    note_linktype(s, np_dlt_to_linktype(pcap_datalink(in->p)));
+    s->any_pcapng |= pcap_major_version(in->p) == 1; /* pcapng: the SHB's major version */
+    if (strcmp(path, "-") == 0)
+        return;
+    struct np_pcap_file *f;
+    struct np_source_stats scratch = { 0 }; /* the peek counts nothing; the reader wants one */
+    if (np_pcap_file_open(&f, path, in->name, 0, &scratch, NULL) != NP_OK)
+        return;
+    np_pcap_file_peek(f);
+    gather_file(s, f);
+    np_pcap_file_close(f);
+}
 
 static uint64_t now_ns(void)
 {
@@ -373,6 +439,12 @@ static enum np_rc open_inputs(struct np_source *s, const struct np_source_opts *
                                                               o->read_chunk_bytes, &s->st, err);
         if (rc != NP_OK)
             return rc;
+        if (in->f != NULL) {
+            np_pcap_file_peek(in->f);
+            gather_file(s, in->f);
+        } else {
+            gather_libpcap(s, in, path);
+        }
     }
     return NP_OK;
 }
@@ -426,6 +498,11 @@ struct np_source *np_source_create(const struct np_source_opts *o, struct np_err
             goto fail;
         if (np_live_warning(s->live) != NULL)
             set_warning(s, np_live_warning(s->live));
+        uint16_t lt;
+        uint32_t snap;
+        np_live_iface_info(s->live, &lt, &snap);
+        note_linktype(s, lt);
+        s->any_nano = np_live_nano(s->live);
         s->start_ns = now_ns();
     } else {
         rc = open_inputs(s, o, err);
@@ -435,8 +512,9 @@ struct np_source *np_source_create(const struct np_source_opts *o, struct np_err
             /* Compile now for the first link type, so that a bad filter is
              * reported before any work; Ethernet when it cannot be seen yet. */
             uint16_t lt = NP_LINK_ETHERNET;
+            bool mixed;
             if (s->in[0].f != NULL)
-                (void)np_pcap_file_first_linktype(s->in[0].f, &lt);
+                (void)np_pcap_file_linktypes(s->in[0].f, &lt, &mixed);
             else
                 lt = np_dlt_to_linktype(pcap_datalink(s->in[0].p));
             char why[PCAP_ERRBUF_SIZE + 1];
@@ -457,8 +535,10 @@ fail:
     return NULL;
 }
 
-static void close_input(struct input *in)
+static void close_input(struct np_source *s, struct input *in)
 {
+    if (in->f != NULL)
+        gather_file(s, in->f);
     np_pcap_file_close(in->f);
     in->f = NULL;
     if (in->p != NULL)
@@ -471,7 +551,7 @@ void np_source_destroy(struct np_source *s)
     if (s == NULL)
         return;
     for (size_t i = 0; i < s->n_in; i++) {
-        close_input(&s->in[i]);
+        close_input(s, &s->in[i]);
         free(s->in[i].name);
     }
     free(s->in);
@@ -544,7 +624,7 @@ enum np_rc np_source_next(struct np_source *s, struct np_batch *b, struct np_err
     while (s->cur < s->n_in) {
         struct input *in = &s->in[s->cur];
         if (s->info != s->cur) {
-            close_input(&s->in[s->info]); /* ended, and no batch refers to it now */
+            close_input(s, &s->in[s->info]); /* ended, and no batch refers to it now */
             s->info = s->cur;
         }
         np_batch_reset(b);
@@ -618,4 +698,21 @@ bool np_source_iface_info(struct np_source *s, uint32_t ifid, uint16_t *linktype
         return true;
     }
     return false;
+}
+
+bool np_source_mixed_linktypes(struct np_source *s)
+{
+    gather(s);
+    return s->lt_mixed;
+}
+
+bool np_source_nano(struct np_source *s)
+{
+    gather(s);
+    return s->any_nano;
+}
+
+bool np_source_any_pcapng(struct np_source *s)
+{
+    return s->any_pcapng;
 }

@@ -50,6 +50,8 @@ struct np_source_stats {
     uint64_t anom_caplen_over_wirelen; /* records with caplen > wirelen (wirelen raised) */
     uint64_t anom_bad_block;           /* pcapng blocks skipped as malformed */
     uint64_t anom_unknown_ifid;        /* pcapng packets naming no known interface */
+    uint64_t anom_ts_out_of_range;     /* pcapng timestamps past 2554 (2^64 ns): taken
+                                          as UINT64_MAX */
 };
 
 struct np_source;
@@ -82,8 +84,31 @@ const char *np_source_take_warning(struct np_source *s);
 
 /* Link type and snaplen of interface ifid of the input that filled the last
  * batch (a batch never mixes inputs, nor pcapng sections), for writers that
- * copy the input's framing; false when unknown. */
+ * copy the input's framing; false when unknown. Before the first batch it
+ * answers for the first input: its pcap header, or the IDBs before its first
+ * packet (the last section there, when several come before any packet). */
 bool np_source_iface_info(struct np_source *s, uint32_t ifid, uint16_t *linktype,
                           uint32_t *snaplen);
+
+/* For writers that choose a file format before the first packet. What the
+ * inputs announce is known from np_source_create() on: every input's pcap
+ * header, the pcapng blocks before its first packet (at most 1 MiB of them),
+ * and a live interface; then, as the files are read, every IDB met. A pcapng
+ * section may announce an interface after packets, so a pcapng input can
+ * turn these true later: a caller that must decide once and never fail
+ * writes pcapng when np_source_any_pcapng(). With libpcap_reader, stdin's
+ * timestamp resolution is not known (libpcap scales it; taken as micro). */
+
+/* True when the interfaces announced so far, over all inputs, have more than
+ * one distinct link type. */
+bool np_source_mixed_linktypes(struct np_source *s);
+
+/* True when an interface announced so far has timestamps finer than
+ * microseconds: the pcap magic a1b23c4d, a pcapng if_tsresol finer than
+ * 10^-6 s, or a live device that gives nanoseconds. */
+bool np_source_nano(struct np_source *s);
+
+/* True when an input is a pcapng file. */
+bool np_source_any_pcapng(struct np_source *s);
 
 #endif

@@ -411,6 +411,263 @@ static void interface_info_answers_for_the_input_and_section_of_the_last_batch(v
     free(ng);
 }
 
+/* What np_source_mixed_linktypes(), np_source_nano() and np_source_any_pcapng()
+ * say for files, at create time and after reading everything. */
+struct announce {
+    bool mixed, nano, pcapng;
+};
+
+static void announced(const char *const *files, size_t n, bool libpcap, struct announce *at_create,
+                      struct announce *at_end)
+{
+    struct np_source_opts o = { .files = files, .n_files = n, .libpcap_reader = libpcap };
+    struct np_err err;
+    struct np_source *s = np_source_create(&o, &err);
+    assert_non_null(s);
+    at_create->mixed = np_source_mixed_linktypes(s);
+    at_create->nano = np_source_nano(s);
+    at_create->pcapng = np_source_any_pcapng(s);
+    struct np_batch *bt = np_batch_create(4, 1 << 16);
+    assert_non_null(bt);
+    while (np_source_next(s, bt, &err) == NP_OK) {
+    }
+    (void)np_source_take_warning(s);
+    at_end->mixed = np_source_mixed_linktypes(s);
+    at_end->nano = np_source_nano(s);
+    at_end->pcapng = np_source_any_pcapng(s);
+    np_batch_destroy(bt);
+    np_source_destroy(s);
+}
+
+static void expect_announced(const char *const *files, size_t n, struct announce create,
+                             struct announce end)
+{
+    for (int libpcap = 0; libpcap < 2; libpcap++) {
+        struct announce c, e;
+        announced(files, n, libpcap, &c, &e);
+        assert_int_equal(c.mixed, create.mixed);
+        assert_int_equal(c.nano, create.nano);
+        assert_int_equal(c.pcapng, create.pcapng);
+        if (libpcap)
+            continue; /* libpcap refuses files with mixed link types part-way */
+        assert_int_equal(e.mixed, end.mixed);
+        assert_int_equal(e.nano, end.nano);
+        assert_int_equal(e.pcapng, end.pcapng);
+    }
+}
+
+static void link_types_and_nanoseconds_of_pcap_files_are_known_at_create(void **state)
+{
+    (void)state;
+    struct cb b = { 0 };
+    cb_pcap_header(&b, false, 1500, 1);
+    cb_pcap_rec(&b, 1, 0, 10, 10, 0);
+    char *usec_eth = cb_write(&b, tmpdir, "usec-eth.pcap");
+    cb_free(&b);
+    b.be = true;
+    cb_pcap_header(&b, true, 1500, 1);
+    cb_pcap_rec(&b, 1, 5, 10, 10, 0);
+    char *nsec_eth_be = cb_write(&b, tmpdir, "nsec-eth-be.pcap");
+    cb_free(&b);
+    cb_pcap_header(&b, false, 1500, 113);
+    cb_pcap_rec(&b, 1, 0, 10, 10, 0);
+    char *usec_sll = cb_write(&b, tmpdir, "usec-sll.pcap");
+    cb_free(&b);
+
+    const struct announce none = { false, false, false };
+    const struct announce nano = { false, true, false };
+    const struct announce mixed = { true, false, false };
+    const struct announce both = { true, true, false };
+    const char *one[] = { usec_eth };
+    expect_announced(one, 1, none, none);
+    const char *same[] = { usec_eth, nsec_eth_be, usec_eth };
+    expect_announced(same, 3, nano, nano);
+    const char *two[] = { usec_eth, usec_sll };
+    expect_announced(two, 2, mixed, mixed);
+    const char *all[] = { usec_sll, usec_eth, nsec_eth_be };
+    expect_announced(all, 3, both, both);
+    free(usec_eth);
+    free(nsec_eth_be);
+    free(usec_sll);
+}
+
+static void pcapng_interfaces_before_the_first_packet_are_known_at_create(void **state)
+{
+    (void)state;
+    struct cb b = { 0 };
+    /* Two Ethernet interfaces, microseconds (explicitly and by default). */
+    cb_shb(&b);
+    cb_idb(&b, 1, 0, 6, 0);
+    cb_idb(&b, 1, 0, -1, 0);
+    cb_epb(&b, 1, 1, 10, 10, 0);
+    char *eth2 = cb_write(&b, tmpdir, "eth2.pcapng");
+    cb_free(&b);
+    /* Ethernet and SLL, one of them in nanoseconds; big-endian. */
+    b.be = true;
+    cb_shb(&b);
+    cb_idb(&b, 1, 0, -1, 0);
+    cb_other_block(&b, 4, 16); /* an NRB between the IDBs */
+    cb_idb(&b, 113, 0, 9, 0);
+    cb_epb(&b, 0, 1, 10, 10, 0);
+    char *mixed_nsec = cb_write(&b, tmpdir, "mixed-nsec.pcapng");
+    cb_free(&b);
+    /* 2^-20 s is finer than a microsecond; 2^-19 s is not. */
+    cb_shb(&b);
+    cb_idb(&b, 1, 0, 0x80 | 20, 0);
+    cb_epb(&b, 0, 1, 10, 10, 0);
+    char *bin20 = cb_write(&b, tmpdir, "bin20.pcapng");
+    cb_free(&b);
+    cb_shb(&b);
+    cb_idb(&b, 1, 0, 0x80 | 19, 0);
+    cb_epb(&b, 0, 1, 10, 10, 0);
+    char *bin19 = cb_write(&b, tmpdir, "bin19.pcapng");
+    cb_free(&b);
+
+    const struct announce ng = { false, false, true };
+    const struct announce ng_nano = { false, true, true };
+    const struct announce ng_both = { true, true, true };
+    const char *f1[] = { eth2 };
+    expect_announced(f1, 1, ng, ng);
+    const char *f2[] = { mixed_nsec };
+    expect_announced(f2, 1, ng_both, ng_both);
+    const char *f3[] = { bin20 };
+    expect_announced(f3, 1, ng_nano, ng_nano);
+    const char *f4[] = { bin19 };
+    expect_announced(f4, 1, ng, ng);
+    free(eth2);
+    free(mixed_nsec);
+    free(bin20);
+    free(bin19);
+}
+
+static void pcapng_interfaces_after_packets_are_known_once_read(void **state)
+{
+    (void)state;
+    struct cb b = { 0 };
+    cb_shb(&b);
+    cb_idb(&b, 1, 0, -1, 0);
+    cb_epb(&b, 0, 1, 10, 10, 0);
+    cb_idb(&b, 113, 0, 9, 0);
+    cb_epb(&b, 1, 2, 10, 10, 0);
+    char *late_idb = cb_write(&b, tmpdir, "late-idb.pcapng");
+    cb_free(&b);
+    /* A second section, after packets, with another link type. */
+    cb_shb(&b);
+    cb_idb(&b, 1, 0, -1, 0);
+    cb_epb(&b, 0, 1, 10, 10, 0);
+    cb_shb(&b);
+    cb_idb(&b, 228, 0, -1, 0);
+    cb_epb(&b, 0, 2, 10, 10, 0);
+    char *late_shb = cb_write(&b, tmpdir, "late-section.pcapng");
+    cb_free(&b);
+
+    struct announce c, e;
+    const char *f1[] = { late_idb };
+    announced(f1, 1, false, &c, &e);
+    assert_false(c.mixed);
+    assert_false(c.nano);
+    assert_true(c.pcapng);
+    assert_true(e.mixed);
+    assert_true(e.nano);
+    const char *f2[] = { late_shb };
+    announced(f2, 1, false, &c, &e);
+    assert_false(c.mixed);
+    assert_true(e.mixed);
+    free(late_idb);
+    free(late_shb);
+}
+
+static void announcements_come_through_stdin_too(void **state)
+{
+    (void)state;
+    struct cb b = { 0 };
+    cb_shb(&b);
+    cb_idb(&b, 1, 0, -1, 0);
+    cb_idb(&b, 101, 0, 9, 0);
+    cb_epb(&b, 1, 1, 10, 10, 0);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    assert_int_equal(write(pfd[1], b.p, b.len), (ssize_t)b.len); /* fits in the pipe */
+    close(pfd[1]);
+    int saved = dup(0);
+    dup2(pfd[0], 0);
+    close(pfd[0]);
+    const char *files[] = { "-" };
+    struct np_source_opts o = { .files = files, .n_files = 1 };
+    struct np_err err;
+    struct np_source *s = np_source_create(&o, &err);
+    dup2(saved, 0);
+    close(saved);
+    assert_non_null(s);
+    assert_true(np_source_mixed_linktypes(s));
+    assert_true(np_source_nano(s));
+    assert_true(np_source_any_pcapng(s));
+    uint16_t lt;
+    uint32_t snap;
+    assert_true(np_source_iface_info(s, 1, &lt, &snap));
+    assert_int_equal(lt, 101);
+    struct np_batch *bt = np_batch_create(4, 1 << 16);
+    assert_int_equal(np_source_next(s, bt, &err), NP_EOF);
+    assert_int_equal(bt->n, 1);
+    assert_int_equal(bt->pkts[0].linktype, 101);
+    np_batch_destroy(bt);
+    np_source_destroy(s);
+    cb_free(&b);
+}
+
+static void interface_info_answers_before_the_first_batch(void **state)
+{
+    (void)state;
+    struct cb b = { 0 };
+    cb_pcap_header(&b, true, 1600, 113);
+    cb_pcap_rec(&b, 1, 0, 10, 10, 0);
+    char *pcap = cb_write(&b, tmpdir, "info.pcap");
+    cb_free(&b);
+    cb_shb(&b);
+    cb_idb(&b, 1, 0, -1, 0); /* a section without packets, then the one that has them */
+    cb_shb(&b);
+    cb_idb(&b, 228, 64, -1, 0);
+    cb_idb(&b, 229, 128, 9, 0);
+    cb_epb(&b, 1, 1, 10, 10, 0);
+    char *ng = cb_write(&b, tmpdir, "info.pcapng");
+    cb_free(&b);
+
+    for (int libpcap = 0; libpcap < 2; libpcap++) {
+        const char *files[] = { pcap, ng };
+        struct np_source_opts o = { .files = files, .n_files = 2, .libpcap_reader = libpcap };
+        struct np_err err;
+        struct np_source *s = np_source_create(&o, &err);
+        assert_non_null(s);
+        uint16_t lt = 0;
+        uint32_t snap = 0;
+        assert_true(np_source_iface_info(s, 0, &lt, &snap));
+        assert_int_equal(lt, 113);
+        assert_int_equal(snap, 1600);
+        assert_false(np_source_iface_info(s, 1, &lt, &snap));
+        assert_true(np_source_nano(s));
+        np_source_destroy(s);
+    }
+    /* Our reader answers for the section of the first packet; libpcap (not
+     * tested here) for the first IDB of the file, and interface 0 only. */
+    const char *files[] = { ng };
+    struct np_source_opts o = { .files = files, .n_files = 1 };
+    struct np_err err;
+    struct np_source *s = np_source_create(&o, &err);
+    assert_non_null(s);
+    uint16_t lt = 0;
+    uint32_t snap = 0;
+    assert_true(np_source_iface_info(s, 0, &lt, &snap));
+    assert_int_equal(lt, 228);
+    assert_int_equal(snap, 64);
+    assert_true(np_source_iface_info(s, 1, &lt, &snap));
+    assert_int_equal(lt, 229);
+    assert_int_equal(snap, 128);
+    assert_false(np_source_iface_info(s, 2, &lt, &snap));
+    np_source_destroy(s);
+    free(pcap);
+    free(ng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +687,11 @@ int main(void)
         cmocka_unit_test(libpcap_reader_reports_missing_and_non_capture_files),
         cmocka_unit_test(stop_ends_reading_at_the_next_batch),
         cmocka_unit_test(interface_info_answers_for_the_input_and_section_of_the_last_batch),
+        cmocka_unit_test(interface_info_answers_before_the_first_batch),
+        cmocka_unit_test(link_types_and_nanoseconds_of_pcap_files_are_known_at_create),
+        cmocka_unit_test(pcapng_interfaces_before_the_first_packet_are_known_at_create),
+        cmocka_unit_test(pcapng_interfaces_after_packets_are_known_once_read),
+        cmocka_unit_test(announcements_come_through_stdin_too),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
