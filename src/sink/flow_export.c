@@ -252,8 +252,9 @@ static void emit(struct np_out *o, char *(*fn)(char *, const struct np_flow *, e
     o->len += (size_t)(fn(start, f, why) - start);
 }
 
-void np_flow_export_on_end(const struct np_flow *f, enum np_flow_end why, void *ctx)
+void np_flow_export_on_end(const struct np_flow *f, uint32_t idx, enum np_flow_end why, void *ctx)
 {
+    (void)idx;
     struct np_flow_export *x = ctx;
     switch (x->fmt) {
     case NP_FLOW_FMT_CSV:

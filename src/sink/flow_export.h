@@ -24,7 +24,7 @@ struct np_flow_export *np_flow_export_create(int fd, enum np_flow_fmt fmt, struc
 void np_flow_export_destroy(struct np_flow_export *x);
 
 /* An np_flow_end_fn: ctx is the struct np_flow_export. */
-void np_flow_export_on_end(const struct np_flow *f, enum np_flow_end why, void *ctx);
+void np_flow_export_on_end(const struct np_flow *f, uint32_t idx, enum np_flow_end why, void *ctx);
 
 /* Writes what is held back (table, JSON closing bracket) and flushes.
  * Returns NP_OK, or NP_ERR_IO with err set when a write failed. */
