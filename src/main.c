@@ -10,6 +10,7 @@ static const struct {
     const char *what;
 } cmds[] = {
     { "flows", np_cmd_flows, "one record per flow, as table, CSV, JSON or JSON Lines" },
+    { "sample", np_cmd_sample, "the first N packets of every TCP session, into a pcap" },
     { "interfaces", np_cmd_interfaces, "list capture interfaces" },
 };
 

@@ -4,12 +4,15 @@
 #ifndef NP_CLI_CLI_H
 #define NP_CLI_CLI_H
 
+#include <stdbool.h>
+
 #include "core/err.h"
 
 struct np_source;
 
 int np_cmd_flows(int argc, char **argv);
 int np_cmd_interfaces(int argc, char **argv);
+int np_cmd_sample(int argc, char **argv);
 
 /* Prints "netpeek CMD: MSG" on stderr and returns the exit code for err->rc. */
 int np_cli_fail(const char *cmd, const struct np_err *err);
@@ -18,6 +21,18 @@ int np_cli_fail(const char *cmd, const struct np_err *err);
 void np_cli_catch_signals(struct np_source *src);
 
 struct np_opts;
+struct np_cmd;
+
+/* The start every packet command shares: parses argv into o (np_opts_init
+ * first), answers --help and --version (then *done is set: exit 0), and
+ * checks that one source was given. NP_OK or NP_ERR_USAGE with err set. */
+enum np_rc np_cli_start(struct np_opts *o, const struct np_cmd *cmd, int argc, char **argv,
+                        bool *done, struct np_err *err);
+
+/* Opens o's source. An input that cannot be opened is the user's to fix, so
+ * every failure but memory is NP_ERR_USAGE (exit 2). NULL with err set. */
+struct np_source *np_cli_open_source(const struct np_opts *o, struct np_err *err);
+
 /* Live capture: tells the user (stderr) that capture runs, as tcpdump does:
  * "netpeek CMD: listening on IFACE, link-type NAME, snapshot length N bytes". */
 void np_cli_listening(const char *cmd, const struct np_opts *o, struct np_source *src);

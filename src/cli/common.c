@@ -64,3 +64,29 @@ void np_cli_listening(const char *cmd, const struct np_opts *o, struct np_source
     fprintf(stderr, "netpeek %s: listening on %s, link-type %s (%s), snapshot length %u bytes\n",
             cmd, o->src.iface, name ? name : "?", desc ? desc : "?", snap);
 }
+
+enum np_rc np_cli_start(struct np_opts *o, const struct np_cmd *cmd, int argc, char **argv,
+                        bool *done, struct np_err *err)
+{
+    *done = false;
+    enum np_rc rc = np_opts_parse(o, cmd, argc, argv, err);
+    if (rc != NP_OK)
+        return rc;
+    if (o->help || o->version) {
+        if (o->help)
+            np_opts_help(cmd, stdout);
+        else
+            printf("netpeek %s\n", NP_VERSION);
+        *done = true;
+        return NP_OK;
+    }
+    return np_opts_need_source(o, err);
+}
+
+struct np_source *np_cli_open_source(const struct np_opts *o, struct np_err *err)
+{
+    struct np_source *src = np_source_create(&o->src, err);
+    if (src == NULL && err->rc == NP_ERR_IO)
+        err->rc = NP_ERR_USAGE;
+    return src;
+}

@@ -80,30 +80,19 @@ int np_cmd_flows(int argc, char **argv)
     enum np_flow_fmt fmt = NP_FLOW_FMT_TABLE;
     int fd = -1, code = 0;
 
+    bool done;
     np_opts_init(&o);
-    enum np_rc rc = np_opts_parse(&o, &flows_cmd, argc, argv, &err);
-    if (rc == NP_OK && o.help) {
-        np_opts_help(&flows_cmd, stdout);
+    enum np_rc rc = np_cli_start(&o, &flows_cmd, argc, argv, &done, &err);
+    if (rc == NP_OK && done)
         goto out;
-    }
-    if (rc == NP_OK && o.version) {
-        printf("netpeek %s\n", NP_VERSION);
-        goto out;
-    }
-    if (rc == NP_OK)
-        rc = np_opts_need_source(&o, &err);
     if (rc == NP_OK && o.format != NULL && parse_format(o.format, &fmt) != 0)
         rc = np_err_set(&err, NP_ERR_USAGE, "--format: '%s' is not one of table, csv, json, jsonl",
                         o.format);
     if (rc != NP_OK)
         goto fail;
-    src = np_source_create(&o.src, &err);
-    if (src == NULL) {
-        /* An input that cannot be opened is the user's to fix: exit 2. */
-        if (err.rc == NP_ERR_IO)
-            err.rc = NP_ERR_USAGE;
+    src = np_cli_open_source(&o, &err);
+    if (src == NULL)
         goto fail;
-    }
     fd = np_cli_open_output(o.output, &err);
     if (fd < 0)
         goto fail;
@@ -116,7 +105,7 @@ int np_cmd_flows(int argc, char **argv)
 
     np_cli_catch_signals(src);
     np_cli_listening("flows", &o, src);
-    rc = np_run_single(src, trk, &err);
+    rc = np_run_single(src, trk, NULL, NULL, &err);
     np_cli_catch_signals(NULL);
     struct np_err werr = { 0 };
     if (np_flow_export_finish(x, &werr) != NP_OK) {

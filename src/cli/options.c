@@ -51,6 +51,18 @@ static const struct def defs[NP_OPT_MAX] = {
     [NP_OPT_MAX_FLOWS] = { "max-flows", "N",
                            "track at most N flows at once; the least recently active is "
                            "ended (end_reason eviction) to make room (default 1000000)" },
+    [NP_OPT_NUMBER] = { "number", "N", "packets to keep per TCP session (default 10)" },
+    [NP_OPT_MIDSTREAM] = { "midstream", NULL,
+                           "also sample connections already under way, from their first "
+                           "packet seen" },
+    [NP_OPT_SESSION_TIMEOUT] = { "session-timeout", "SECS",
+                                 "end a session idle this long, in capture time (default 60)" },
+    [NP_OPT_MAX_SESSIONS] = { "max-sessions", "N",
+                              "track at most N sessions at once; the least recently active "
+                              "is evicted to make room (default 1000000)" },
+    [NP_OPT_TIME_PRECISION] = { "time-precision", "micro|nano",
+                                "timestamp precision of the output (default: the input's)" },
+    [NP_OPT_VERBOSE] = { "verbose", NULL, "more output" },
     [NP_OPT_FORMAT] = { "format", "FMT", "output format" },
     [NP_OPT_OUTPUT] = { "output", "FILE", "write records to FILE instead of standard output" },
     [NP_OPT_JSON] = { "json", NULL, "JSON output" },
@@ -66,6 +78,9 @@ void np_opts_init(struct np_opts *o)
     o->src.read_timeout_ms = 100;
     o->src.promisc = true;
     np_track_cfg_default(&o->track);
+    o->number = 10;
+    o->session_timeout_ns = 60ull * 1000000000u;
+    o->max_sessions = 1000000;
 }
 
 void np_opts_fini(struct np_opts *o)
@@ -217,6 +232,31 @@ static enum np_rc apply(struct np_opts *o, enum np_opt_id id, const char *v, str
     case NP_OPT_MAX_FLOWS:
         rc = parse_u64(name, v, 1, 100000000, false, &x, err);
         o->track.max_flows = (uint32_t)x;
+        break;
+    case NP_OPT_NUMBER:
+        rc = parse_u64(name, v, 1, 65535, false, &x, err);
+        o->number = (uint32_t)x;
+        break;
+    case NP_OPT_MIDSTREAM:
+        o->midstream = true;
+        break;
+    case NP_OPT_SESSION_TIMEOUT:
+        rc = parse_secs(name, v, &o->session_timeout_ns, err);
+        break;
+    case NP_OPT_MAX_SESSIONS:
+        rc = parse_u64(name, v, 1, 100000000, false, &x, err);
+        o->max_sessions = (uint32_t)x;
+        break;
+    case NP_OPT_TIME_PRECISION:
+        if (strcmp(v, "micro") == 0)
+            o->time_prec = 6;
+        else if (strcmp(v, "nano") == 0)
+            o->time_prec = 9;
+        else
+            rc = np_err_set(err, NP_ERR_USAGE, "--%s: '%s' is not micro or nano", name, v);
+        break;
+    case NP_OPT_VERBOSE:
+        o->verbose = true;
         break;
     case NP_OPT_FORMAT:
         o->format = v;

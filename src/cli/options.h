@@ -35,6 +35,12 @@ enum np_opt_id {
     NP_OPT_FLOW_TIMEOUT_ICMP,
     NP_OPT_TCP_CLOSE_DELAY,
     NP_OPT_MAX_FLOWS,
+    NP_OPT_NUMBER,
+    NP_OPT_MIDSTREAM,
+    NP_OPT_SESSION_TIMEOUT,
+    NP_OPT_MAX_SESSIONS,
+    NP_OPT_TIME_PRECISION,
+    NP_OPT_VERBOSE,
     NP_OPT_FORMAT,
     NP_OPT_OUTPUT,
     NP_OPT_JSON,
@@ -64,8 +70,14 @@ struct np_opts {
     struct np_source_opts src;
     const char **files; /* owned array; strings borrowed from argv */
     struct np_track_cfg track;
-    const char *format; /* borrowed from argv; NULL = command default */
-    const char *output; /* -o; NULL = stdout */
+    const char *format;          /* borrowed from argv; NULL = command default */
+    const char *output;          /* -o; NULL = stdout */
+    uint32_t number;             /* sample: packets per session (10) */
+    bool midstream;              /* sample: sessions already under way */
+    uint64_t session_timeout_ns; /* sample: idle timeout (60 s) */
+    uint32_t max_sessions;       /* sample: sessions at once (1000000) */
+    unsigned time_prec;          /* sample: 6 or 9; 0 = as the input */
+    bool verbose;
     bool json;
     bool quiet;
     bool help, version;

@@ -29,6 +29,21 @@ static const struct {
 };
 #undef DEC
 
+#define SRC(f)                                  \
+    {                                           \
+#f, offsetof(struct np_source_stats, f) \
+    }
+static const struct {
+    const char *name;
+    size_t off;
+} src_anoms[] = {
+    SRC(anom_caplen_over_wirelen),
+    SRC(anom_bad_block),
+    SRC(anom_unknown_ifid),
+    SRC(anom_ts_out_of_range),
+};
+#undef SRC
+
 static uint64_t at(const void *base, size_t off)
 {
     const unsigned char *p = base;
@@ -69,11 +84,11 @@ void np_summary_print(FILE *f, const char *cmd, const struct np_source_stats *ss
         fprintf(f, "%s %s %" PRIu64, any ? "," : "  anomalies:", dec_anoms[i].name, v);
         any = 1;
     }
-    if (ss->anom_caplen_over_wirelen || ss->anom_bad_block || ss->anom_unknown_ifid) {
-        fprintf(f,
-                "%s caplen_over_wirelen %" PRIu64 ", bad_block %" PRIu64 ", unknown_ifid %" PRIu64,
-                any ? "," : "  anomalies:", ss->anom_caplen_over_wirelen, ss->anom_bad_block,
-                ss->anom_unknown_ifid);
+    for (size_t i = 0; i < sizeof(src_anoms) / sizeof(src_anoms[0]); i++) {
+        uint64_t v = at(ss, src_anoms[i].off);
+        if (v == 0)
+            continue;
+        fprintf(f, "%s %s %" PRIu64, any ? "," : "  anomalies:", src_anoms[i].name, v);
         any = 1;
     }
     if (any)

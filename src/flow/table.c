@@ -275,6 +275,14 @@ size_t np_flow_table_mem_bytes(const struct np_flow_table *t)
            ((size_t)t->mask + 1) * sizeof(struct slot);
 }
 
+uint32_t np_flow_table_next(const struct np_flow_table *t, uint32_t from)
+{
+    for (uint32_t i = from; i < t->used_hwm; i++)
+        if (t->cls[i] != CLS_FREE)
+            return i;
+    return NP_FLOW_NONE;
+}
+
 void np_flow_table_list(const struct np_flow_table *t, uint32_t *out)
 {
     /* A linear scan of the class bytes: following the idle lists would chase

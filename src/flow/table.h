@@ -99,6 +99,9 @@ uint32_t np_flow_table_count(const struct np_flow_table *t);
 /* Bytes of table memory touched: the most entries ever in use, plus the
  * index. For the summary. */
 size_t np_flow_table_mem_bytes(const struct np_flow_table *t);
+/* The first flow in use with index >= from, or NP_FLOW_NONE: for walking the
+ * table in index order. */
+uint32_t np_flow_table_next(const struct np_flow_table *t, uint32_t from);
 /* Fills out[] with the indices of every flow in use (count of them); for the
  * end of input. */
 void np_flow_table_list(const struct np_flow_table *t, uint32_t *out);

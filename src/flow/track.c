@@ -26,6 +26,45 @@
  * trigger when a quiet spell ends many flows at once. */
 #define NP_EXPIRE_PER_BATCH 4096u
 
+/* What the flow stage needs of one packet, taken from the decoded view by
+ * the decode stage. */
+struct fpkt {
+    struct np_flow_key key;
+    uint64_t hash;
+    uint64_t ts_ns;
+    uint64_t first_ts_ns; /* of its first frame: a datagram's first fragment */
+    uint64_t wire, cap;   /* bytes of every frame it stands for */
+    uint32_t frames;      /* 1, or the fragment frames of a datagram */
+    uint32_t seq, ack, payload_wire_len;
+    uint8_t dir;
+    uint8_t tcp_flags;
+    bool is_tcp;
+    const struct np_pkt *pkt;    /* the frame (the datagram's completing one) */
+    uint32_t frag_first, frag_n; /* its fragment frames in t->fo (packet hook) */
+};
+
+/* Fragment frames kept for the packet hook: copies in a FIFO byte ring, so
+ * that the frames of a datagram can be handed over when it completes. */
+#define STASH_FRAMES 1024u
+#define FO_FRAMES    512u       /* fragment frames handed over per group */
+#define FO_BYTES     (2u << 20) /* their bytes, per group */
+
+struct stash_ent {
+    uint8_t ip_ver, proto;
+    uint32_t id;
+    uint8_t src[16], dst[16];
+    bool live;         /* not yet handed over */
+    uint32_t off;      /* bytes in the ring */
+    struct np_pkt pkt; /* data points into the ring */
+};
+
+struct stash {
+    struct stash_ent ent[STASH_FRAMES]; /* FIFO: head .. head + n */
+    uint32_t head, n;
+    uint8_t *ring; /* owned; NP_TRACK_STASH_BYTES */
+    uint32_t tail; /* next free byte */
+};
+
 struct np_track {
     struct np_flow_table *table; /* owned */
     struct np_frag_table *frag;  /* owned */
@@ -34,7 +73,13 @@ struct np_track {
     void *ctx;
     uint64_t now_ns; /* capture time: the largest timestamp seen */
     struct np_track_stats st;
-    struct np_dpkt d; /* scratch for the packet being decoded */
+    struct np_dpkt d;       /* scratch for the packet being decoded */
+    np_flow_pkt_fn *on_pkt; /* optional packet hook */
+    void *pkt_ctx;
+    struct stash *stash; /* owned; only when the hook wants fragment frames */
+    struct np_pkt *fo;   /* owned; FO_FRAMES frames handed over this group */
+    uint8_t *fo_buf;     /* owned; FO_BYTES of their bytes */
+    uint32_t fo_n, fo_len;
 };
 
 void np_track_cfg_default(struct np_track_cfg *c)
@@ -77,7 +122,124 @@ void np_track_destroy(struct np_track *t)
         return;
     np_flow_table_destroy(t->table);
     np_frag_destroy(t->frag);
+    if (t->stash != NULL)
+        np_mem_free(t->stash->ring, NP_TRACK_STASH_BYTES);
+    free(t->stash);
+    free(t->fo);
+    np_mem_free(t->fo_buf, FO_BYTES);
     free(t);
+}
+
+enum np_rc np_track_set_packet_hook(struct np_track *t, np_flow_pkt_fn *fn, void *ctx, bool frames,
+                                    struct np_err *err)
+{
+    t->on_pkt = fn;
+    t->pkt_ctx = ctx;
+    if (!frames || t->stash != NULL)
+        return NP_OK;
+    t->stash = calloc(1, sizeof(*t->stash));
+    t->fo = calloc(FO_FRAMES, sizeof(*t->fo));
+    t->fo_buf = np_mem_alloc(FO_BYTES);
+    if (t->stash != NULL)
+        t->stash->ring = np_mem_alloc(NP_TRACK_STASH_BYTES);
+    if (t->stash == NULL || t->stash->ring == NULL || t->fo == NULL || t->fo_buf == NULL)
+        return np_err_set(err, NP_ERR_NOMEM, "out of memory for fragment frames");
+    return NP_OK;
+}
+
+static bool same_datagram(const struct stash_ent *e, const struct np_dpkt *d)
+{
+    return e->ip_ver == d->ip_ver && e->id == d->frag_id &&
+           (d->ip_ver == 6 || e->proto == d->proto) && memcmp(e->src, d->src, 16) == 0 &&
+           memcmp(e->dst, d->dst, 16) == 0;
+}
+
+static void stash_drop_oldest(struct stash *sh)
+{
+    sh->head = (sh->head + 1) % STASH_FRAMES;
+    sh->n--;
+}
+
+/* Keeps a copy of fragment frame p (decoded as d). The oldest frames make
+ * room; a frame they belonged to is then handed over incomplete (counted). */
+static void stash_put(struct np_track *t, const struct np_pkt *p, const struct np_dpkt *d)
+{
+    struct stash *sh = t->stash;
+    uint32_t len = p->caplen;
+    if (len > NP_TRACK_STASH_BYTES / 4) {
+        t->st.frag_frames_lost++;
+        return;
+    }
+    for (;;) {
+        if (sh->n == 0) {
+            sh->tail = 0;
+            break;
+        }
+        if (sh->n == STASH_FRAMES) {
+            t->st.frag_frames_lost += sh->ent[sh->head].live;
+            stash_drop_oldest(sh);
+            continue;
+        }
+        uint32_t head_off = sh->ent[sh->head].off;
+        if (sh->tail >= head_off) { /* free: [tail, end) and [0, head_off) */
+            if (NP_TRACK_STASH_BYTES - sh->tail >= len)
+                break;
+            if (head_off > len) {
+                sh->tail = 0;
+                break;
+            }
+        } else if (head_off - sh->tail > len) { /* free: [tail, head_off) */
+            break;
+        }
+        t->st.frag_frames_lost += sh->ent[sh->head].live;
+        stash_drop_oldest(sh);
+    }
+    struct stash_ent *e = &sh->ent[(sh->head + sh->n) % STASH_FRAMES];
+    sh->n++;
+    e->ip_ver = d->ip_ver;
+    e->proto = d->proto;
+    e->id = d->frag_id;
+    memcpy(e->src, d->src, 16);
+    memcpy(e->dst, d->dst, 16);
+    e->live = true;
+    e->off = sh->tail;
+    memcpy(sh->ring + sh->tail, p->data, len);
+    e->pkt = *p;
+    e->pkt.data = sh->ring + sh->tail;
+    sh->tail += len;
+}
+
+/* Appends frame p to this group's handed-over frames; false when full. */
+static bool fo_put(struct np_track *t, const struct np_pkt *p)
+{
+    if (t->fo_n == FO_FRAMES || FO_BYTES - t->fo_len < p->caplen) {
+        t->st.frag_frames_lost++;
+        return false;
+    }
+    memcpy(t->fo_buf + t->fo_len, p->data, p->caplen);
+    t->fo[t->fo_n] = *p;
+    t->fo[t->fo_n].data = t->fo_buf + t->fo_len;
+    t->fo_n++;
+    t->fo_len += p->caplen;
+    return true;
+}
+
+/* A datagram completed with frame p: hands its stashed frames, then p, to
+ * the group's list, in input order. */
+static void stash_take(struct np_track *t, const struct np_pkt *p, const struct np_dpkt *d,
+                       struct fpkt *q)
+{
+    struct stash *sh = t->stash;
+    q->frag_first = t->fo_n;
+    for (uint32_t i = 0; i < sh->n; i++) {
+        struct stash_ent *e = &sh->ent[(sh->head + i) % STASH_FRAMES];
+        if (e->live && same_datagram(e, d)) {
+            e->live = false;
+            fo_put(t, &e->pkt);
+        }
+    }
+    fo_put(t, p);
+    q->frag_n = t->fo_n - q->frag_first;
 }
 
 /* Hands flow idx to the end callback; the caller frees it. */
@@ -87,7 +249,7 @@ static void report_flow(struct np_track *t, uint32_t idx, enum np_flow_end why)
     if (f->state & NP_FS_CLOSED) /* the reason was fixed when it closed */
         why = (f->state & NP_FS_CLOSED_RST) ? NP_END_RST : NP_END_FIN;
     t->st.flows_ended[why]++;
-    t->on_end(f, why, t->ctx);
+    t->on_end(f, idx, why, t->ctx);
 }
 
 static void end_flow(struct np_track *t, uint32_t idx, enum np_flow_end why)
@@ -145,21 +307,6 @@ static void close_flow(struct np_track *t, uint32_t idx, enum np_flow_end why)
     np_flow_table_set_class(t->table, idx, NP_FLOW_CLASS_CLOSED);
 }
 
-/* What the flow stage needs of one packet, taken from the decoded view by
- * the decode stage. */
-struct fpkt {
-    struct np_flow_key key;
-    uint64_t hash;
-    uint64_t ts_ns;
-    uint64_t first_ts_ns; /* of its first frame: a datagram's first fragment */
-    uint64_t wire, cap;   /* bytes of every frame it stands for */
-    uint32_t frames;      /* 1, or the fragment frames of a datagram */
-    uint32_t seq, ack, payload_wire_len;
-    uint8_t dir;
-    uint8_t tcp_flags;
-    bool is_tcp;
-};
-
 /* TCP: who is the client, when does the flow close. Returns true when this
  * packet ends the flow (after it has been counted), with *why set. */
 static bool tcp_update(struct np_flow *f, const struct fpkt *q, enum np_flow_end *why)
@@ -215,15 +362,26 @@ static bool decode_packet(struct np_track *t, const struct np_pkt *p, struct fpk
     q->wire = p->wirelen;
     q->cap = p->caplen;
     q->frames = 1;
+    q->pkt = p;
+    q->frag_n = 0;
     np_decode(p->linktype, p->data, p->caplen, p->wirelen, d, &t->st.dec);
     if (d->ip_ver == 0) {
         t->st.pkts_no_flow++;
         return false;
     }
+    if (t->cfg.tcp_only && d->proto != 6) {
+        t->st.pkts_not_tracked++;
+        return false;
+    }
     if (d->is_frag) {
         struct np_frag_done done;
-        if (!np_frag_add(t->frag, d, p->ts_ns, p->wirelen, p->caplen, &done))
+        if (!np_frag_add(t->frag, d, p->ts_ns, p->wirelen, p->caplen, &done)) {
+            if (t->stash != NULL)
+                stash_put(t, p, d);
             return false; /* held until its datagram completes, or never counted */
+        }
+        if (t->stash != NULL)
+            stash_take(t, p, d, q);
         np_decode_ip_payload_wire(done.proto, done.data, done.len, done.wire_len, d, &t->st.dec);
         q->frames = done.n_frames;
         q->first_ts_ns = done.first_ts_ns;
@@ -283,18 +441,28 @@ static void apply_packet(struct np_track *t, const struct fpkt *q)
     }
 
     struct np_flow *f = np_flow_table_at(t->table, idx);
+    bool new_flow = f->pkts[0] == 0 && f->pkts[1] == 0;
+    bool after_close = (f->state & NP_FS_CLOSED) != 0;
     t->st.pkts_in_flows += q->frames;
     f->pkts[q->dir] += q->frames;
     f->bytes[q->dir] += q->wire;
     f->cap_bytes[q->dir] += q->cap;
     if (q->ts_ns > f->last_ns)
         f->last_ns = q->ts_ns;
+    enum np_flow_end why;
+    bool closes = false;
     if (q->is_tcp) {
-        enum np_flow_end why;
         f->tcp_flags[q->dir] |= q->tcp_flags;
-        if (!(f->state & NP_FS_CLOSED) && tcp_update(f, q, &why))
-            close_flow(t, idx, why);
+        closes = !after_close && tcp_update(f, q, &why);
     }
+    if (t->on_pkt != NULL) {
+        struct np_flow_pkt fp = { q->pkt,   t->fo + q->frag_first, q->frag_n, idx,
+                                  new_flow, after_close,           q->dir,    q->tcp_flags,
+                                  q->seq };
+        t->on_pkt(f, &fp, t->pkt_ctx);
+    }
+    if (closes)
+        close_flow(t, idx, why);
 }
 
 /* Ends flows idle for longer than their class's timeout, oldest first. */
@@ -328,6 +496,7 @@ void np_track_batch(struct np_track *t, const struct np_batch *b)
     uint64_t batch_max = 0;
     for (uint32_t i = 0; i < b->n;) {
         unsigned n = 0;
+        t->fo_n = t->fo_len = 0; /* fragment frames handed over in this group */
         for (; i < b->n && n < GROUP; i++) {
             const struct np_pkt *p = &b->pkts[i];
             t->st.pkts++;
@@ -382,6 +551,13 @@ static void radix_sort(struct order *v, struct order *tmp, size_t n)
 
 void np_track_finish(struct np_track *t)
 {
+    if (t->cfg.finish_any_order) {
+        for (uint32_t i = np_flow_table_next(t->table, 0); i != NP_FLOW_NONE;
+             i = np_flow_table_next(t->table, i + 1))
+            report_flow(t, i, NP_END_EOI);
+        np_flow_table_reset(t->table);
+        return;
+    }
     uint32_t n = np_flow_table_count(t->table);
     /* Huge-page mappings (core/mem.h): malloc would fault these in 4 KiB
      * pages, a cost comparable to the sort on a small capture. */

@@ -10,7 +10,8 @@
 #define BATCH_PKTS  16384u
 #define BATCH_BYTES (4u << 20)
 
-enum np_rc np_run_single(struct np_source *src, struct np_track *trk, struct np_err *err)
+enum np_rc np_run_single(struct np_source *src, struct np_track *trk, np_batch_done_fn *after,
+                         void *ctx, struct np_err *err)
 {
     struct np_batch *b = np_batch_create(BATCH_PKTS, BATCH_BYTES);
     if (b == NULL)
@@ -22,6 +23,13 @@ enum np_rc np_run_single(struct np_source *src, struct np_track *trk, struct np_
         const char *w = np_source_take_warning(src);
         if (w != NULL)
             np_log_warn("%s", w);
+        if (after != NULL) {
+            enum np_rc arc = after(ctx, err);
+            if (arc != NP_OK) {
+                rc = arc;
+                break;
+            }
+        }
     } while (rc == NP_OK);
     np_track_finish(trk);
     np_batch_destroy(b);

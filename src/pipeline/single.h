@@ -13,8 +13,13 @@
 struct np_source;
 struct np_track;
 
-/* Runs to the end. Returns NP_OK, or the source's error (err set) after the
- * flows seen so far were ended. */
-enum np_rc np_run_single(struct np_source *src, struct np_track *trk, struct np_err *err);
+/* Called after each batch was processed (an output flush, say); a result
+ * other than NP_OK stops the run with that error. */
+typedef enum np_rc np_batch_done_fn(void *ctx, struct np_err *err);
+
+/* Runs to the end. after may be NULL. Returns NP_OK, or the source's or
+ * after's error (err set) after the flows seen so far were ended. */
+enum np_rc np_run_single(struct np_source *src, struct np_track *trk, np_batch_done_fn *after,
+                         void *ctx, struct np_err *err);
 
 #endif

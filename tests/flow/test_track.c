@@ -59,8 +59,9 @@ struct fx {
     struct rec recs[MAX_RECS];
 };
 
-static void on_end(const struct np_flow *f, enum np_flow_end why, void *ctx)
+static void on_end(const struct np_flow *f, uint32_t idx, enum np_flow_end why, void *ctx)
 {
+    (void)idx;
     struct fx *x = ctx;
     if (x->n_recs == MAX_RECS) {
         x->n_lost++;
