@@ -92,6 +92,31 @@ def main():
               r.returncode == 0 and all(i["name"] in r.stdout.decode() for i in ifs))
         user_error("interfaces takes no input", "interfaces", "-r", SAMPLE)
 
+        # sample: user errors, lines, output.
+        user_error("sample: bad number", "sample", "-r", SAMPLE, "-n", "0", must_name="number")
+        user_error("sample: bad format", "sample", "-r", SAMPLE, "-o", os.path.join(tmp, "x"),
+                   "--format", "erf", must_name="erf")
+        user_error("sample: bad precision", "sample", "-r", SAMPLE, "--time-precision", "pico",
+                   must_name="pico")
+        user_error("sample: unwritable output", "sample", "-r", SAMPLE, "-o",
+                   os.path.join(tmp, "no", "such", "dir.pcap"), must_name="dir.pcap")
+        r = run("sample", "-n", "2", "-r", SAMPLE)
+        lines = r.stdout.decode().splitlines()
+        check("sample without -o prints a start and a full line per session",
+              r.returncode == 0 and "[+++] 192.0.2.1:34700 -> 192.0.2.2:81" in lines
+              and sum(l.startswith("[+++]") for l in lines) == 5
+              and sum(l.startswith("[---]") for l in lines) == 5, r.stdout.decode())
+        heads = os.path.join(tmp, "heads.pcap")
+        r = run("sample", "-n", "2", "-r", SAMPLE, "-o", heads)
+        td = subprocess.run(["tcpdump", "-nn", "-r", heads], capture_output=True)
+        check("sample -o is quiet on stdout and writes 2 packets per session",
+              r.returncode == 0 and r.stdout == b"" and td.returncode == 0
+              and td.stdout.count(b"\n") == 10 and b"sessions seen" in r.stderr,
+              r.stderr.decode() + td.stderr.decode())
+        r = run("sample", "-n", "2", "-r", SAMPLE, "-o", "-", "-v")
+        check("sample -o - writes the capture to stdout and the lines to stderr",
+              r.returncode == 0 and r.stdout[:4] == b"\xd4\xc3\xb2\xa1" and b"[+++]" in r.stderr)
+
         # Help and version.
         r = run("flows", "--help")
         text = r.stdout.decode()
