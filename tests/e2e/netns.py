@@ -4,6 +4,32 @@ Needs root and iproute2."""
 import os
 import select
 import subprocess
+import sys
+
+results = []
+
+
+def check(name, cond, detail=""):
+    """Records one check and prints a line for it."""
+    results.append(bool(cond))
+    print(f"{'ok  ' if cond else 'FAIL'} {name}{'' if cond else ': ' + str(detail)}")
+
+
+def need_root(what):
+    """Exits unless root: 77 (skipped) elsewhere, 1 (failed) under CI=true."""
+    if os.geteuid() == 0:
+        return
+    if os.environ.get("CI") == "true":
+        print(f"{what} needs root (CI=true: required)")
+        sys.exit(1)
+    print(f"not root: {what} skipped")
+    sys.exit(77)
+
+
+def finish():
+    """Prints the closing count; the exit status."""
+    print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
+    return 0 if all(results) else 1
 
 
 def sh(*cmd, ns=None, **kw):

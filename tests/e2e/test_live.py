@@ -13,15 +13,9 @@ import subprocess
 import sys
 import tempfile
 
-from netns import Pair, sh, wait_line
+from netns import Pair, check, finish, need_root, sh, wait_line
 
 NETPEEK = sys.argv[1]
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append(bool(cond))
-    print(f"{'ok  ' if cond else 'FAIL'} {name}{'' if cond else ': ' + str(detail)}")
 
 
 def strip(lines):
@@ -33,12 +27,7 @@ def strip(lines):
 
 
 def main():
-    if os.geteuid() != 0:
-        if os.environ.get("CI") == "true":
-            print("live capture test needs root (CI=true: required)")
-            return 1
-        print("not root: live capture test skipped")
-        return 77
+    need_root("live capture test")
     with Pair("np-tl") as net, tempfile.TemporaryDirectory() as tmp:
         server = net.http_server(tmp)
         try:
@@ -77,8 +66,7 @@ def main():
         finally:
             server.kill()
             server.wait()
-    print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

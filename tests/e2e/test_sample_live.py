@@ -18,15 +18,9 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "corpus"))
 import capfile  # noqa: E402
-from netns import Pair, wait_line  # noqa: E402
+from netns import Pair, check, finish, need_root, wait_line  # noqa: E402
 
 NETPEEK = sys.argv[1]
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append(bool(cond))
-    print(f"{'ok  ' if cond else 'FAIL'} {name}{'' if cond else ': ' + str(detail)}")
 
 
 def frames(path):
@@ -45,12 +39,7 @@ def tcp_conn(data):
 
 
 def main():
-    if os.geteuid() != 0:
-        if os.environ.get("CI") == "true":
-            print("live sample test needs root (CI=true: required)")
-            return 1
-        print("not root: live sample test skipped")
-        return 77
+    need_root("live sample test")
     with Pair("np-ts", net="198.51.100") as net, tempfile.TemporaryDirectory() as tmp:
         server = net.http_server(tmp)
         try:
@@ -109,8 +98,7 @@ def main():
         finally:
             server.kill()
             server.wait()
-    print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":
