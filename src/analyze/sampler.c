@@ -61,10 +61,8 @@ void np_sampler_track_cfg(const struct np_sampler_cfg *cfg, struct np_track_cfg 
     tc->finish_any_order = true; /* sessions end silently: no order to keep */
 }
 
-unsigned np_sampler_packet(struct np_sampler *s, const struct np_flow *f,
-                           const struct np_flow_pkt *fp)
+unsigned np_sampler_packet(struct np_sampler *s, const struct np_flow_pkt *fp)
 {
-    (void)f;
     struct np_sample_state *st = &s->st[fp->idx];
     if (fp->new_flow)
         *st = (struct np_sample_state){ 0 };

@@ -59,10 +59,9 @@ void np_sampler_destroy(struct np_sampler *s);
  * order at the end of input. */
 void np_sampler_track_cfg(const struct np_sampler_cfg *cfg, struct np_track_cfg *tc);
 
-/* Decides on one packet the tracker credited to flow f; returns NP_SAMPLE_*
- * bits. */
-unsigned np_sampler_packet(struct np_sampler *s, const struct np_flow *f,
-                           const struct np_flow_pkt *fp);
+/* Decides on one packet the tracker credited to flow fp->idx; returns
+ * NP_SAMPLE_* bits. */
+unsigned np_sampler_packet(struct np_sampler *s, const struct np_flow_pkt *fp);
 
 /* Tells the sampler that flow idx ended. */
 void np_sampler_flow_end(struct np_sampler *s, uint32_t idx, enum np_flow_end why);

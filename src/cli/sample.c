@@ -102,7 +102,7 @@ static void write_frame(struct run *r, const struct np_pkt *p)
 static void on_pkt(const struct np_flow *f, const struct np_flow_pkt *fp, void *ctx)
 {
     struct run *r = ctx;
-    unsigned ev = np_sampler_packet(r->smp, f, fp);
+    unsigned ev = np_sampler_packet(r->smp, fp);
     /* The session's client: who sent its SYN, or (midstream) its first packet. */
     unsigned client_b = f->client;
     if ((ev & NP_SAMPLE_START) && r->lines)

@@ -270,16 +270,6 @@ void np_out_u64(struct np_out *o, uint64_t v)
     o->len += np_fmt_u64((char *)np_out_room(o, 20), v);
 }
 
-void np_out_i64(struct np_out *o, int64_t v)
-{
-    if (v < 0) {
-        np_out_ch(o, '-');
-        np_out_u64(o, (uint64_t)0 - (uint64_t)v);
-    } else {
-        np_out_u64(o, (uint64_t)v);
-    }
-}
-
 void np_out_hex64(struct np_out *o, uint64_t v)
 {
     o->len += np_fmt_hex64((char *)np_out_room(o, 16), v);
@@ -317,22 +307,6 @@ void np_out_json_str(struct np_out *o, const char *s, size_t n)
         } else {
             np_out_ch(o, (char)c);
         }
-    }
-    np_out_ch(o, '"');
-}
-
-void np_out_csv_str(struct np_out *o, const char *s, size_t n)
-{
-    if (memchr(s, ',', n) == NULL && memchr(s, '"', n) == NULL && memchr(s, '\n', n) == NULL &&
-        memchr(s, '\r', n) == NULL) {
-        np_out_mem(o, s, n);
-        return;
-    }
-    np_out_ch(o, '"');
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            np_out_ch(o, '"');
-        np_out_ch(o, s[i]);
     }
     np_out_ch(o, '"');
 }

@@ -61,7 +61,6 @@ size_t np_fmt_ip(char *dst, int ip_ver, const uint8_t a[16]);
 #define NP_FMT_IP_MAX 46
 
 void np_out_u64(struct np_out *o, uint64_t v);
-void np_out_i64(struct np_out *o, int64_t v);
 void np_out_hex64(struct np_out *o, uint64_t v);
 void np_out_ip(struct np_out *o, int ip_ver, const uint8_t a[16]);
 void np_out_rfc3339_ns(struct np_out *o, uint64_t ts_ns);
@@ -69,8 +68,6 @@ void np_out_secs9(struct np_out *o, uint64_t ns);
 /* A JSON string with quotes; bytes < 0x20, '"' and '\\' escaped, other bytes
  * copied (callers pass UTF-8 or ASCII). */
 void np_out_json_str(struct np_out *o, const char *s, size_t n);
-/* A CSV field per RFC 4180: quoted only when it holds , " CR or LF. */
-void np_out_csv_str(struct np_out *o, const char *s, size_t n);
 /* Pads with spaces to width w after writing s (left-aligned), or before it. */
 void np_out_pad(struct np_out *o, const char *s, size_t n, size_t w, bool right_align);
 

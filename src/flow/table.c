@@ -282,13 +282,3 @@ uint32_t np_flow_table_next(const struct np_flow_table *t, uint32_t from)
             return i;
     return NP_FLOW_NONE;
 }
-
-void np_flow_table_list(const struct np_flow_table *t, uint32_t *out)
-{
-    /* A linear scan of the class bytes: following the idle lists would chase
-     * pointers across the whole pool. */
-    size_t n = 0;
-    for (uint32_t i = 0; i < t->used_hwm; i++)
-        if (t->cls[i] != CLS_FREE)
-            out[n++] = i;
-}

@@ -102,9 +102,6 @@ size_t np_flow_table_mem_bytes(const struct np_flow_table *t);
 /* The first flow in use with index >= from, or NP_FLOW_NONE: for walking the
  * table in index order. */
 uint32_t np_flow_table_next(const struct np_flow_table *t, uint32_t from);
-/* Fills out[] with the indices of every flow in use (count of them); for the
- * end of input. */
-void np_flow_table_list(const struct np_flow_table *t, uint32_t *out);
 
 enum np_flow_class np_flow_class_of(uint8_t proto);
 

@@ -549,52 +549,50 @@ static void radix_sort(struct order *v, struct order *tmp, size_t n)
     }
 }
 
+/* Ends every flow in table order, then empties the table at once. */
+static void finish_in_table_order(struct np_track *t)
+{
+    for (uint32_t i = np_flow_table_next(t->table, 0); i != NP_FLOW_NONE;
+         i = np_flow_table_next(t->table, i + 1))
+        report_flow(t, i, NP_END_EOI);
+    np_flow_table_reset(t->table);
+}
+
 void np_track_finish(struct np_track *t)
 {
     if (t->cfg.finish_any_order) {
-        for (uint32_t i = np_flow_table_next(t->table, 0); i != NP_FLOW_NONE;
-             i = np_flow_table_next(t->table, i + 1))
-            report_flow(t, i, NP_END_EOI);
-        np_flow_table_reset(t->table);
+        finish_in_table_order(t);
         return;
     }
     uint32_t n = np_flow_table_count(t->table);
     /* Huge-page mappings (core/mem.h): malloc would fault these in 4 KiB
      * pages, a cost comparable to the sort on a small capture. */
-    size_t idx_bytes = (size_t)n * sizeof(uint32_t) + 1,
-           ord_bytes = (size_t)n * sizeof(struct order) + 1;
-    uint32_t *idx = np_mem_alloc(idx_bytes);
+    size_t ord_bytes = (size_t)n * sizeof(struct order) + 1;
     struct order *ord = np_mem_alloc(ord_bytes);
     struct order *tmp = np_mem_alloc(ord_bytes);
-    if (idx == NULL || ord == NULL || tmp == NULL) {
-        np_mem_free(idx, idx_bytes);
+    if (ord == NULL || tmp == NULL) {
         np_mem_free(ord, ord_bytes);
         np_mem_free(tmp, ord_bytes);
-        /* Out of memory at exit: end them in table order rather than lose them. */
-        for (int c = 0; c < NP_FLOW_CLASSES; c++) {
-            uint32_t i;
-            while ((i = np_flow_table_oldest(t->table, (enum np_flow_class)c)) != NP_FLOW_NONE)
-                end_flow(t, i, NP_END_EOI);
-        }
+        finish_in_table_order(t); /* out of memory at exit: unordered, not lost */
         return;
     }
     /* Sort (first_ns, index) pairs: contiguous keys, no entry lookups. */
-    np_flow_table_list(t->table, idx);
-    for (uint32_t i = 0; i < n; i++) {
-        ord[i].first_ns = np_flow_table_at(t->table, idx[i])->first_ns;
-        ord[i].idx = idx[i];
+    uint32_t k = 0;
+    for (uint32_t i = np_flow_table_next(t->table, 0); i != NP_FLOW_NONE;
+         i = np_flow_table_next(t->table, i + 1)) {
+        ord[k].first_ns = np_flow_table_at(t->table, i)->first_ns;
+        ord[k++].idx = i;
     }
-    radix_sort(ord, tmp, n);
+    radix_sort(ord, tmp, k);
     /* Nothing uses the table after this: report every flow, then empty the
      * table at once rather than remove flows one by one. Entries are read in
      * first-seen order, scattered over the pool: fetch a few ahead. */
-    for (uint32_t i = 0; i < n; i++) {
-        if (i + 8 < n)
+    for (uint32_t i = 0; i < k; i++) {
+        if (i + 8 < k)
             __builtin_prefetch(np_flow_table_at(t->table, ord[i + 8].idx));
         report_flow(t, ord[i].idx, NP_END_EOI);
     }
     np_flow_table_reset(t->table);
-    np_mem_free(idx, idx_bytes);
     np_mem_free(ord, ord_bytes);
     np_mem_free(tmp, ord_bytes);
 }

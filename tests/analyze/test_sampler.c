@@ -22,10 +22,8 @@ static struct np_sampler *make(uint32_t n, bool midstream)
 static unsigned pkt(struct np_sampler *s, uint32_t idx, bool new_flow, bool after_close,
                     uint8_t flags)
 {
-    struct np_flow f;
-    memset(&f, 0, sizeof(f));
     struct np_flow_pkt fp = { NULL, NULL, 0, idx, new_flow, after_close, 0, flags, 1 };
-    return np_sampler_packet(s, &f, &fp);
+    return np_sampler_packet(s, &fp);
 }
 
 static void a_session_takes_its_first_n_packets_from_the_syn(void **state)

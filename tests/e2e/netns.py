@@ -63,6 +63,10 @@ class Pair:
         self.addr_cli, self.addr_srv = f"{net}.1", f"{net}.2"
 
     def teardown(self):
+        for p in getattr(self, "servers", []):
+            p.kill()
+            p.wait()
+        self.servers = []
         for ns in (self.cli, self.srv):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
@@ -89,13 +93,15 @@ class Pair:
         self.teardown()
 
     def http_server(self, cwd):
-        """A python HTTP server on ADDR_SRV:8080, ready when this returns."""
+        """A python HTTP server on ADDR_SRV:8080, ready when this returns;
+        stopped with the pair."""
         p = subprocess.Popen(
             ["ip", "netns", "exec", self.srv, "python3", "-c",
              "import http.server,sys;sys.stderr.write('serving\\n');sys.stderr.flush();"
              f"http.server.ThreadingHTTPServer(('{self.addr_srv}',8080),"
              "http.server.SimpleHTTPRequestHandler).serve_forever()"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
+        self.servers.append(p)
         wait_line(p, "serving")
         return p
 

@@ -29,43 +29,39 @@ def strip(lines):
 def main():
     need_root("live capture test")
     with Pair("np-tl") as net, tempfile.TemporaryDirectory() as tmp:
-        server = net.http_server(tmp)
-        try:
-            ref = os.path.join(tmp, "ref.pcap")
-            live_csv = os.path.join(tmp, "live.csv")
-            dump = net.tcpdump(ref)
-            np = subprocess.Popen(
-                ["ip", "netns", "exec", net.cli, NETPEEK, "flows", "-i", net.ifname,
-                 "--immediate", "--format", "csv", "-o", live_csv, "-f", "not ip6"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            wait_line(np, "listening on " + net.ifname)
-            for path in ("/", "/a", "/b"):
-                net.curl(path)
-            sh("python3", "-c",
-               "import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
-               f"[s.sendto(b'x'*n,('{net.addr_srv}',9)) for n in (10,20,30)]", ns=net.cli)
+        net.http_server(tmp)
+        ref = os.path.join(tmp, "ref.pcap")
+        live_csv = os.path.join(tmp, "live.csv")
+        dump = net.tcpdump(ref)
+        np = subprocess.Popen(
+            ["ip", "netns", "exec", net.cli, NETPEEK, "flows", "-i", net.ifname,
+             "--immediate", "--format", "csv", "-o", live_csv, "-f", "not ip6"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_line(np, "listening on " + net.ifname)
+        for path in ("/", "/a", "/b"):
+            net.curl(path)
+        sh("python3", "-c",
+           "import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
+           f"[s.sendto(b'x'*n,('{net.addr_srv}',9)) for n in (10,20,30)]", ns=net.cli)
 
-            dump.send_signal(signal.SIGINT)
-            dump.wait(timeout=30)
-            np.send_signal(signal.SIGINT)
-            _, err = np.communicate(timeout=30)
-            err = err.decode()
-            check("SIGINT stops the live capture with exit 0", np.returncode == 0,
-                  f"exit {np.returncode}: {err}")
-            check("the summary is printed on SIGINT, with the drop counters",
-                  "packets read" in err and "dropped: 0 by the kernel" in err, err)
-            off = subprocess.run([NETPEEK, "flows", "-q", "--format", "csv", "-f", "not ip6",
-                                  "-r", ref], capture_output=True, timeout=60)
-            with open(live_csv) as f:
-                live = f.read().splitlines()
-            offline = off.stdout.decode().splitlines()
-            check("live flows were written", len(live) >= 4, live)
-            check("live flows equal the flows of the same packets read from a file",
-                  strip(live) == strip(offline),
-                  "\nlive:\n" + "\n".join(strip(live)) + "\nfile:\n" + "\n".join(strip(offline)))
-        finally:
-            server.kill()
-            server.wait()
+        dump.send_signal(signal.SIGINT)
+        dump.wait(timeout=30)
+        np.send_signal(signal.SIGINT)
+        _, err = np.communicate(timeout=30)
+        err = err.decode()
+        check("SIGINT stops the live capture with exit 0", np.returncode == 0,
+              f"exit {np.returncode}: {err}")
+        check("the summary is printed on SIGINT, with the drop counters",
+              "packets read" in err and "dropped: 0 by the kernel" in err, err)
+        off = subprocess.run([NETPEEK, "flows", "-q", "--format", "csv", "-f", "not ip6",
+                              "-r", ref], capture_output=True, timeout=60)
+        with open(live_csv) as f:
+            live = f.read().splitlines()
+        offline = off.stdout.decode().splitlines()
+        check("live flows were written", len(live) >= 4, live)
+        check("live flows equal the flows of the same packets read from a file",
+              strip(live) == strip(offline),
+              "\nlive:\n" + "\n".join(strip(live)) + "\nfile:\n" + "\n".join(strip(offline)))
     return finish()
 
 

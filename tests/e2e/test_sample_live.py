@@ -41,63 +41,59 @@ def tcp_conn(data):
 def main():
     need_root("live sample test")
     with Pair("np-ts", net="198.51.100") as net, tempfile.TemporaryDirectory() as tmp:
-        server = net.http_server(tmp)
-        try:
-            ref, out = os.path.join(tmp, "ref.pcap"), os.path.join(tmp, "out.pcap")
-            dump = net.tcpdump(ref)
-            np = subprocess.Popen(
-                ["ip", "netns", "exec", net.cli, NETPEEK, "sample", "-n", "3", "-i", net.ifname,
-                 "--immediate", "-o", out, "-f", "tcp"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            wait_line(np, "listening on " + net.ifname)
-            for path in ("/", "/x", "/y"):
-                net.curl(path)
-            dump.send_signal(signal.SIGINT)
-            dump.wait(timeout=30)
-            np.send_signal(signal.SIGINT)
-            _, err = np.communicate(timeout=30)
-            err = err.decode()
-            check("SIGINT stops sample with exit 0 and its summary",
-                  np.returncode == 0 and "3 sessions seen, 3 sampled in full" in err, err)
+        net.http_server(tmp)
+        ref, out = os.path.join(tmp, "ref.pcap"), os.path.join(tmp, "out.pcap")
+        dump = net.tcpdump(ref)
+        np = subprocess.Popen(
+            ["ip", "netns", "exec", net.cli, NETPEEK, "sample", "-n", "3", "-i", net.ifname,
+             "--immediate", "-o", out, "-f", "tcp"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_line(np, "listening on " + net.ifname)
+        for path in ("/", "/x", "/y"):
+            net.curl(path)
+        dump.send_signal(signal.SIGINT)
+        dump.wait(timeout=30)
+        np.send_signal(signal.SIGINT)
+        _, err = np.communicate(timeout=30)
+        err = err.decode()
+        check("SIGINT stops sample with exit 0 and its summary",
+              np.returncode == 0 and "3 sessions seen, 3 sampled in full" in err, err)
 
-            expected, seen = [], {}
-            for fr in frames(ref):
-                c = tcp_conn(fr[2])
-                if c is not None:
-                    seen[c] = seen.get(c, 0) + 1
-                    if seen[c] <= 3:
-                        expected.append(fr)
-            got = frames(out)
-            check("the file holds the first 3 packets of each of the 3 connections",
-                  len(seen) == 3 and got == expected,
-                  f"{len(got)} frames, expected {len(expected)} from {len(seen)} connections")
-            off = os.path.join(tmp, "off.pcap")
-            r = subprocess.run([NETPEEK, "sample", "-q", "-n", "3", "-r", ref, "-o", off],
-                               capture_output=True, timeout=60)
-            check("live output equals sample -r over the same packets",
-                  r.returncode == 0 and frames(off) == got)
-            r = subprocess.run(["tcpdump", "-nn", "-r", out], capture_output=True, timeout=60)
-            check("tcpdump reads the output without complaint",
-                  r.returncode == 0 and r.stdout.count(b"\n") == len(got)
-                  and b"warning" not in r.stderr.lower(), r.stderr.decode())
+        expected, seen = [], {}
+        for fr in frames(ref):
+            c = tcp_conn(fr[2])
+            if c is not None:
+                seen[c] = seen.get(c, 0) + 1
+                if seen[c] <= 3:
+                    expected.append(fr)
+        got = frames(out)
+        check("the file holds the first 3 packets of each of the 3 connections",
+              len(seen) == 3 and got == expected,
+              f"{len(got)} frames, expected {len(expected)} from {len(seen)} connections")
+        off = os.path.join(tmp, "off.pcap")
+        r = subprocess.run([NETPEEK, "sample", "-q", "-n", "3", "-r", ref, "-o", off],
+                           capture_output=True, timeout=60)
+        check("live output equals sample -r over the same packets",
+              r.returncode == 0 and frames(off) == got)
+        r = subprocess.run(["tcpdump", "-nn", "-r", out], capture_output=True, timeout=60)
+        check("tcpdump reads the output without complaint",
+              r.returncode == 0 and r.stdout.count(b"\n") == len(got)
+              and b"warning" not in r.stderr.lower(), r.stderr.decode())
 
-            # SIGKILL: whatever was taken before the kill is readable.
-            kout = os.path.join(tmp, "kill.pcap")
-            np = subprocess.Popen(
-                ["ip", "netns", "exec", net.cli, NETPEEK, "sample", "-n", "2", "-v", "-i",
-                 net.ifname, "--immediate", "-o", kout, "-f", "tcp"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            wait_line(np, "listening on " + net.ifname)
-            net.curl("/k")
-            wait_line(np, "[---]", stream="stdout")
-            np.send_signal(signal.SIGKILL)
-            np.wait(timeout=30)
-            r = subprocess.run(["tcpdump", "-nn", "-r", kout], capture_output=True, timeout=60)
-            check("after SIGKILL tcpdump reads the file, the killed session's packets in it",
-                  r.returncode == 0 and r.stdout.count(b"\n") >= 2, r.stderr.decode())
-        finally:
-            server.kill()
-            server.wait()
+        # SIGKILL: whatever was taken before the kill is readable.
+        kout = os.path.join(tmp, "kill.pcap")
+        np = subprocess.Popen(
+            ["ip", "netns", "exec", net.cli, NETPEEK, "sample", "-n", "2", "-v", "-i",
+             net.ifname, "--immediate", "-o", kout, "-f", "tcp"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_line(np, "listening on " + net.ifname)
+        net.curl("/k")
+        wait_line(np, "[---]", stream="stdout")
+        np.send_signal(signal.SIGKILL)
+        np.wait(timeout=30)
+        r = subprocess.run(["tcpdump", "-nn", "-r", kout], capture_output=True, timeout=60)
+        check("after SIGKILL tcpdump reads the file, the killed session's packets in it",
+              r.returncode == 0 and r.stdout.count(b"\n") >= 2, r.stderr.decode())
     return finish()
 
 
