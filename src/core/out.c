@@ -2,23 +2,177 @@
 #include "core/out.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "core/mem.h"
+
+/* The writer thread's ring. Buffers done .. submitted-1 (mod
+ * n) are queued, the oldest being written; buffer submitted % n is the one
+ * being filled. Counters only grow; mu guards them, lens, err and stop. */
+struct np_out_ring {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t queued;          /* submitted grew, or stop */
+    pthread_cond_t written;         /* written grew */
+    uint8_t *bufs[NP_OUT_MAX_BUFS]; /* one area: bufs[0] .. n * cap */
+    size_t lens[NP_OUT_MAX_BUFS];
+    unsigned n;
+    uint64_t submitted, done;
+    int err; /* the writer's first error */
+    bool stop;
+};
+
+/* write(2) until all of p is written; 0 or the errno. */
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, p + off, n - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (w == 0)
+            return EIO;
+        off += (size_t)w;
+    }
+    return 0;
+}
 
 int np_out_init(struct np_out *o, int fd, size_t cap_bytes)
 {
     o->fd = fd;
     o->len = 0;
     o->err = 0;
+    o->ring = NULL;
     o->cap = cap_bytes < 256 ? 256 : cap_bytes;
     o->buf = np_mem_alloc(o->cap); /* huge pages: see core/mem.h */
     return o->buf == NULL ? -1 : 0;
 }
 
+static void *writer_main(void *arg)
+{
+    struct np_out *o = arg;
+    struct np_out_ring *r = o->ring;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (r->done == r->submitted && !r->stop)
+            pthread_cond_wait(&r->queued, &r->mu);
+        if (r->done == r->submitted)
+            break; /* stop, and nothing queued */
+        unsigned i = (unsigned)(r->done % r->n);
+        size_t len = r->lens[i];
+        int failed = r->err;
+        pthread_mutex_unlock(&r->mu);
+        int e = failed ? 0 : write_all(o->fd, r->bufs[i], len); /* after an error: dropped */
+        pthread_mutex_lock(&r->mu);
+        if (e != 0 && r->err == 0)
+            r->err = e;
+        r->done++;
+        pthread_cond_signal(&r->written);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+int np_out_async(struct np_out *o, unsigned n_bufs)
+{
+    if (o->ring != NULL)
+        return 0;
+    if (n_bufs < 2)
+        n_bufs = 2;
+    if (n_bufs > NP_OUT_MAX_BUFS)
+        n_bufs = NP_OUT_MAX_BUFS;
+    struct np_out_ring *r = calloc(1, sizeof(*r));
+    uint8_t *area = r != NULL ? np_mem_alloc((size_t)n_bufs * o->cap) : NULL;
+    if (area == NULL) {
+        free(r);
+        return ENOMEM;
+    }
+    r->n = n_bufs;
+    for (unsigned i = 0; i < n_bufs; i++)
+        r->bufs[i] = area + (size_t)i * o->cap;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->queued, NULL);
+    pthread_cond_init(&r->written, NULL);
+    o->ring = r;
+    /* Signals sent to the process (SIGINT, SIGTERM) go to the thread that
+     * waits for them, not the writer; a broken pipe still ends the process
+     * from the writer as it would from the caller. */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, SIGPIPE);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int e = pthread_create(&r->thread, NULL, writer_main, o);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        pthread_cond_destroy(&r->written);
+        pthread_cond_destroy(&r->queued);
+        pthread_mutex_destroy(&r->mu);
+        np_mem_free(area, (size_t)n_bufs * o->cap);
+        free(r);
+        o->ring = NULL;
+        return e;
+    }
+    memcpy(area, o->buf, o->len);
+    np_mem_free(o->buf, o->cap);
+    o->buf = area;
+    return 0;
+}
+
+/* Hands the current buffer to the writer (when it holds anything) and
+ * waits until at most max_queued buffers are queued; the buffer to fill next
+ * is then free. Takes the writer's error into o->err. */
+static void ring_submit(struct np_out *o, uint64_t max_queued)
+{
+    struct np_out_ring *r = o->ring;
+    pthread_mutex_lock(&r->mu);
+    if (o->len > 0) {
+        r->lens[r->submitted % r->n] = o->len;
+        r->submitted++;
+        pthread_cond_signal(&r->queued);
+    }
+    while (r->submitted - r->done > max_queued)
+        pthread_cond_wait(&r->written, &r->mu);
+    if (o->err == 0)
+        o->err = r->err;
+    o->buf = r->bufs[r->submitted % r->n];
+    pthread_mutex_unlock(&r->mu);
+    o->len = 0;
+}
+
+int np_out_spill(struct np_out *o)
+{
+    if (o->ring == NULL)
+        return np_out_flush(o);
+    ring_submit(o, o->ring->n - 1);
+    return o->err;
+}
+
 void np_out_fini(struct np_out *o)
 {
+    if (o->ring != NULL) {
+        struct np_out_ring *r = o->ring;
+        o->len = 0;
+        ring_submit(o, 0);
+        pthread_mutex_lock(&r->mu);
+        r->stop = true;
+        pthread_cond_signal(&r->queued);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->thread, NULL);
+        pthread_cond_destroy(&r->written);
+        pthread_cond_destroy(&r->queued);
+        pthread_mutex_destroy(&r->mu);
+        o->buf = r->bufs[0];
+        o->cap *= r->n; /* the area */
+        free(r);
+        o->ring = NULL;
+    }
     np_mem_free(o->buf, o->cap);
     o->buf = NULL;
     o->len = o->cap = 0;
@@ -26,17 +180,12 @@ void np_out_fini(struct np_out *o)
 
 int np_out_flush(struct np_out *o)
 {
-    size_t off = 0;
-    while (off < o->len && o->err == 0) {
-        ssize_t w = write(o->fd, o->buf + off, o->len - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            o->err = errno;
-            break;
-        }
-        off += (size_t)w;
+    if (o->ring != NULL) {
+        ring_submit(o, 0);
+        return o->err;
     }
+    if (o->err == 0 && o->len > 0)
+        o->err = write_all(o->fd, o->buf, o->len);
     o->len = 0; /* after an error, output is dropped; err says so */
     return o->err;
 }
@@ -46,7 +195,7 @@ void np_out_mem(struct np_out *o, const void *p, size_t n)
     const uint8_t *s = p;
     while (n > 0) {
         if (o->len == o->cap)
-            np_out_flush(o);
+            np_out_spill(o);
         size_t k = o->cap - o->len;
         if (k > n)
             k = n;

@@ -4,6 +4,13 @@
  * one snprintf/inet_ntop/strftime per field is slow enough to dominate a
  * flow export, so numbers, addresses and timestamps are formatted here by
  * hand. A write error is sticky and reported by np_out_flush().
+ *
+ * With np_out_async(), a full buffer is handed to a writer thread and
+ * filling goes on in the next of a ring of buffers, so the kernel's copy
+ * into the page cache (and, on a VM, the cost of fresh page-cache pages)
+ * overlaps the work that produces the output. Buffers are written whole
+ * and in order, so each write(2) still ends where a buffer ended.
+ * np_out_flush() waits until everything handed over is written.
  */
 #ifndef NP_CORE_OUT_H
 #define NP_CORE_OUT_H
@@ -13,25 +20,40 @@
 #include <stdint.h>
 #include <string.h>
 
+struct np_out_ring;
+
+#define NP_OUT_MAX_BUFS 64u
+
 struct np_out {
     int fd;       /* not owned */
-    uint8_t *buf; /* owned */
+    uint8_t *buf; /* owned (the ring's current buffer when async) */
     size_t len, cap;
-    int err; /* first errno from write(2), sticky */
+    int err;                  /* first errno from write(2), sticky */
+    struct np_out_ring *ring; /* owned; NULL: synchronous */
 };
 
 /* Uses fd (not closed by np_out_fini); cap_bytes of buffer. 0 or -1 (ENOMEM). */
 int np_out_init(struct np_out *o, int fd, size_t cap_bytes);
+/* Stops the writer thread once it has written what was handed to it, and
+ * frees the buffers. What is still buffered is dropped: np_out_flush first. */
 void np_out_fini(struct np_out *o);
-/* Writes out what is buffered; 0, or the errno of the first failed write. */
+/* Writes out what is buffered and waits for what was handed to the writer
+ * thread; 0, or the errno of the first failed write. */
 int np_out_flush(struct np_out *o);
+/* From now on, full buffers go to a writer thread through a ring of n_bufs
+ * (2 to NP_OUT_MAX_BUFS) buffers of the same capacity, in one allocation.
+ * 0, or an errno (the output stays synchronous). */
+int np_out_async(struct np_out *o, unsigned n_bufs);
+/* Makes the buffer empty: hands it to the writer thread when async, else
+ * np_out_flush(). Returns the sticky error. */
+int np_out_spill(struct np_out *o);
 
-/* Makes room for n bytes (flushing if needed) and returns where to write. n
+/* Makes room for n bytes (spilling if needed) and returns where to write. n
  * must not exceed the buffer capacity. */
 static inline uint8_t *np_out_room(struct np_out *o, size_t n)
 {
     if (o->cap - o->len < n)
-        np_out_flush(o);
+        np_out_spill(o);
     return o->buf + o->len;
 }
 

@@ -1,12 +1,14 @@
 /* sink/pcap_out.h: writes packets to a classic pcap or a pcapng file.
  *
  * Every record is packed by hand into one large output buffer, which is
- * written with write(2) when the next record does not fit and on flush. The
- * buffer only ever holds whole records (the pcap file header and pcapng
+ * handed to a writer thread (core/out.h, a ring of NP_PCAP_OUT_BUFS
+ * buffers) when the next record does not fit, and written out and waited
+ * for on flush. A buffer only ever holds whole records (the pcap file header and pcapng
  * section header are written at create), so the file on disk ends on a
  * record boundary after every write(2) that completes: a process killed
  * (even by SIGKILL) between two writes leaves a file that tcpdump and tshark
- * read to its last record, losing only what was still buffered. A write(2)
+ * read to its last record, losing only what was still buffered (at most
+ * NP_PCAP_OUT_BUFS buffers). A write(2)
  * that stops part-way (disk full, a kill inside a large write) can leave a
  * partial last record; readers take it as a truncated file and still read
  * every record before it. A record larger than the buffer is written by
@@ -31,6 +33,8 @@ struct np_pcap_out;
 
 /* Output buffer unless the configuration says otherwise. */
 #define NP_PCAP_OUT_BUF_BYTES (1u << 20)
+/* Buffers in the writer thread's ring: enough to ride out a slow write. */
+#define NP_PCAP_OUT_BUFS 16u
 /* Classic pcap snaplen written when the configuration gives 0: libpcap's
  * largest (pcap has no "no limit"; libpcap takes 0 as this anyway). */
 #define NP_PCAP_OUT_PCAP_SNAPLEN 262144u
@@ -54,6 +58,9 @@ struct np_pcap_out_cfg {
                           np_pcap_out_set_iface() (0: no limit) */
     size_t buf_bytes;  /* output buffer; 0: NP_PCAP_OUT_BUF_BYTES (at least 256).
                           Small values are for tests */
+    unsigned n_bufs;   /* the writer thread's ring; 0: NP_PCAP_OUT_BUFS, 1: no
+                          thread, every write(2) from the caller (for tests
+                          that look at the file between two calls) */
 };
 
 /* What went into the file. Bytes written or still buffered count alike. */

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -660,6 +661,153 @@ static void write_error_in_an_implicit_flush_is_reported_by_the_next_flush(void 
     close(fd);
 }
 
+/* ---- the writer thread (np_out_async) ---- */
+
+static void async_output_arrives_whole_and_in_order_for_any_ring(void **state)
+{
+    (void)state;
+    size_t total = 1u << 20;
+    uint8_t *src = malloc(total);
+    assert_non_null(src);
+    rng_seed(12);
+    for (size_t i = 0; i < total; i++)
+        src[i] = (uint8_t)rng_next();
+    static const unsigned rings[] = { 0, 1, 2, 3, 8, NP_OUT_MAX_BUFS, 1000 };
+    for (size_t r = 0; r < sizeof(rings) / sizeof(rings[0]); r++) {
+        struct capture c;
+        capture_open(&c, 256);
+        np_out_str(&c.o, "head"); /* buffered before the thread starts: kept */
+        assert_int_equal(np_out_async(&c.o, rings[r]), 0);
+        assert_int_equal(np_out_async(&c.o, rings[r]), 0); /* a second call changes nothing */
+        size_t off = 0;
+        for (size_t k = 1; off < total; k = k * 7 % 1000 + 1) {
+            size_t n = k < total - off ? k : total - off;
+            np_out_mem(&c.o, src + off, n);
+            off += n;
+        }
+        size_t len;
+        char *got = capture_close(&c, &len);
+        assert_int_equal(len, total + 4);
+        assert_memory_equal(got, "head", 4);
+        assert_memory_equal(got + 4, src, total);
+        free(got);
+    }
+    free(src);
+}
+
+static void async_flush_waits_until_everything_is_in_the_file(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, 256);
+    assert_int_equal(np_out_async(&c.o, 4), 0);
+    for (int round = 1; round <= 50; round++) {
+        for (int i = 0; i < round * 10; i++)
+            np_out_u64(&c.o, (uint64_t)i);
+        assert_int_equal(np_out_flush(&c.o), 0);
+        size_t len;
+        char *now = file_bytes(c.f, &len);
+        free(now);
+        size_t want = 0;
+        for (int r = 1; r <= round; r++)
+            for (int i = 0; i < r * 10; i++)
+                want += i < 10 ? 1 : i < 100 ? 2 : 3;
+        assert_int_equal(len, want);
+    }
+    size_t len;
+    free(capture_close(&c, &len));
+}
+
+struct drain {
+    int fd;
+    uint8_t *buf;
+    size_t len, cap;
+};
+
+/* Reads the pipe to its end, slowly: a few bytes at a time. */
+static void *drain_main(void *arg)
+{
+    struct drain *d = arg;
+    for (;;) {
+        size_t want = d->cap - d->len < 97 ? d->cap - d->len : 97;
+        ssize_t r = read(d->fd, d->buf + d->len, want);
+        if (r <= 0)
+            break;
+        d->len += (size_t)r;
+    }
+    return NULL;
+}
+
+static void async_ring_full_waits_for_a_slow_reader_and_loses_nothing(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    struct drain d = { .fd = fds[0], .cap = 1u << 21 };
+    d.buf = malloc(d.cap);
+    assert_non_null(d.buf);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, drain_main, &d), 0);
+    struct np_out o;
+    assert_int_equal(np_out_init(&o, fds[1], 300), 0);
+    assert_int_equal(np_out_async(&o, 2), 0);
+    size_t want_len = 0;
+    char *want = malloc(d.cap);
+    assert_non_null(want);
+    for (uint64_t i = 0; want_len < d.cap - 64; i++) {
+        want_len += np_fmt_u64(want + want_len, i * 2654435761u);
+        want[want_len++] = '\n';
+        np_out_u64(&o, i * 2654435761u);
+        np_out_ch(&o, '\n');
+    }
+    assert_int_equal(np_out_flush(&o), 0);
+    np_out_fini(&o);
+    close(fds[1]);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    close(fds[0]);
+    assert_int_equal(d.len, want_len);
+    assert_memory_equal(d.buf, want, want_len);
+    free(want);
+    free(d.buf);
+}
+
+static void async_write_error_is_reported_by_a_later_flush_and_stays(void **state)
+{
+    (void)state;
+    int fd = open("/dev/null", O_RDONLY); /* write(2) fails with EBADF */
+    assert_true(fd >= 0);
+    struct np_out o;
+    assert_int_equal(np_out_init(&o, fd, 256), 0);
+    assert_int_equal(np_out_async(&o, 3), 0);
+    char big[5000];
+    memset(big, 'z', sizeof(big));
+    np_out_mem(&o, big, sizeof(big)); /* many buffers go to the thread */
+    assert_int_equal(np_out_flush(&o), EBADF);
+    np_out_str(&o, "also lost");
+    assert_int_equal(np_out_spill(&o), EBADF);
+    assert_int_equal(np_out_flush(&o), EBADF);
+    np_out_fini(&o);
+    close(fd);
+}
+
+static void async_fini_drops_what_was_not_flushed_and_stops_the_thread(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, 256);
+    assert_int_equal(np_out_async(&c.o, 2), 0);
+    char big[1000];
+    memset(big, 'q', sizeof(big));
+    np_out_mem(&c.o, big, sizeof(big)); /* three full buffers spilled, 232 bytes kept */
+    np_out_fini(&c.o);
+    assert_null(c.o.buf);
+    size_t len;
+    char *p = file_bytes(c.f, &len);
+    assert_int_equal(len, 768);
+    free(p);
+    fclose(c.f);
+}
+
 /* ---- np_out_json_str, np_out_pad ---- */
 
 #define S(lit) lit, sizeof(lit) - 1
@@ -823,6 +971,11 @@ int main(void)
         cmocka_unit_test(out_to_a_pipe_arrives_only_after_flush),
         cmocka_unit_test(write_error_is_reported_by_flush_and_stays),
         cmocka_unit_test(write_error_in_an_implicit_flush_is_reported_by_the_next_flush),
+        cmocka_unit_test(async_output_arrives_whole_and_in_order_for_any_ring),
+        cmocka_unit_test(async_flush_waits_until_everything_is_in_the_file),
+        cmocka_unit_test(async_ring_full_waits_for_a_slow_reader_and_loses_nothing),
+        cmocka_unit_test(async_write_error_is_reported_by_a_later_flush_and_stays),
+        cmocka_unit_test(async_fini_drops_what_was_not_flushed_and_stops_the_thread),
         cmocka_unit_test(json_str_quotes_and_escapes_quote_and_backslash),
         cmocka_unit_test(json_str_escapes_control_characters_as_u00xx),
         cmocka_unit_test(json_str_copies_del_and_bytes_above_ascii),
