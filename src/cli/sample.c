@@ -128,8 +128,9 @@ static void on_end(const struct np_flow *f, uint32_t idx, enum np_flow_end why, 
 /* Live: every batch reaches the file and the terminal at once, so Ctrl-C or
  * a kill loses nothing that was taken. The file first: a session line on the
  * terminal means its packets are in the file. */
-static enum np_rc after_batch(void *ctx, struct np_err *err)
+static enum np_rc after_batch(const struct np_batch *b, void *ctx, struct np_err *err)
 {
+    (void)b;
     struct run *r = ctx;
     if (r->wrc != NP_OK) {
         *err = r->werr;

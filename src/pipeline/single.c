@@ -24,7 +24,7 @@ enum np_rc np_run_single(struct np_source *src, struct np_track *trk, np_batch_d
         if (w != NULL)
             np_log_warn("%s", w);
         if (after != NULL) {
-            enum np_rc arc = after(ctx, err);
+            enum np_rc arc = after(b, ctx, err);
             if (arc != NP_OK) {
                 rc = arc;
                 break;

@@ -10,12 +10,14 @@
 
 #include "core/err.h"
 
+struct np_batch;
 struct np_source;
 struct np_track;
 
-/* Called after each batch was processed (an output flush, say); a result
- * other than NP_OK stops the run with that error. */
-typedef enum np_rc np_batch_done_fn(void *ctx, struct np_err *err);
+/* Called after each batch was processed (an output flush, say), with the
+ * batch, whose packets stay valid during the call; a result other than
+ * NP_OK stops the run with that error. */
+typedef enum np_rc np_batch_done_fn(const struct np_batch *b, void *ctx, struct np_err *err);
 
 /* Runs to the end. after may be NULL. Returns NP_OK, or the source's or
  * after's error (err set) after the flows seen so far were ended. */

@@ -40,12 +40,10 @@
 
 #include "core/cursor.h"
 #include "core/packet.h"
+#include "source/bpf.h"
 #include "source/linktype.h"
 #include "source/live.h"
 #include "source/pcap_file.h"
-
-/* Snapshot length for compiling filters: libpcap's maximum for most types. */
-#define FILTER_SNAPLEN 262144
 
 struct input {
     char *name;             /* owned; the path, or "stdin" for "-" */
@@ -55,14 +53,6 @@ struct input {
     char damage[400];       /* libpcap_reader: the error that ended the file */
 };
 
-/* A filter compiled for one link type; ok is false when it does not compile
- * for that link type (its packets are then filtered out, with a warning). */
-struct filter {
-    uint16_t linktype;
-    bool ok;
-    struct bpf_program prog;
-};
-
 struct np_source {
     struct input *in; /* owned; n_in inputs, read in order */
     size_t n_in;
@@ -70,10 +60,7 @@ struct np_source {
     size_t info;          /* the input of the last batch: np_source_iface_info() */
     struct np_live *live; /* owned; when reading an interface */
 
-    char *bpf; /* owned; NULL for none */
-    struct filter *filters;
-    size_t n_filters, cap_filters;
-    size_t last_filter;
+    struct np_bpf *bpf; /* owned; files with a filter, else NULL */
 
     uint64_t max_packets;
     uint64_t duration_ns;
@@ -175,68 +162,13 @@ static void set_warning(struct np_source *s, const char *msg)
     s->has_warning = true;
 }
 
-/* Compiles the filter for linktype and caches it; returns its slot, or -1
- * on ENOMEM. why (may be NULL) gets libpcap's message when it fails. */
-static long compile_filter(struct np_source *s, uint16_t linktype, char *why, size_t why_len)
-{
-    if (s->n_filters == s->cap_filters) {
-        size_t cap = s->cap_filters ? s->cap_filters * 2 : 4;
-        struct filter *nf = realloc(s->filters, cap * sizeof(*nf));
-        if (nf == NULL)
-            return -1;
-        s->filters = nf;
-        s->cap_filters = cap;
-    }
-    struct filter *f = &s->filters[s->n_filters];
-    memset(f, 0, sizeof(*f));
-    f->linktype = linktype;
-    pcap_t *dead = pcap_open_dead(np_linktype_to_dlt(linktype), FILTER_SNAPLEN);
-    if (dead == NULL)
-        return -1;
-    f->ok = pcap_compile(dead, &f->prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
-    if (!f->ok && why != NULL)
-        snprintf(why, why_len, "%s", pcap_geterr(dead));
-    pcap_close(dead);
-    return (long)s->n_filters++;
-}
-
-/* The filter slot for linktype, compiling it when first seen. */
-static struct filter *filter_for(struct np_source *s, uint16_t linktype)
-{
-    if (s->n_filters > 0 && s->filters[s->last_filter].linktype == linktype)
-        return &s->filters[s->last_filter];
-    for (size_t i = 0; i < s->n_filters; i++) {
-        if (s->filters[i].linktype == linktype) {
-            s->last_filter = i;
-            return &s->filters[i];
-        }
-    }
-    char why[PCAP_ERRBUF_SIZE + 1];
-    long i = compile_filter(s, linktype, why, sizeof(why));
-    if (i < 0)
-        return NULL;
-    s->last_filter = (size_t)i;
-    struct filter *f = &s->filters[i];
-    if (!f->ok) {
-        char msg[sizeof(s->warning)];
-        snprintf(msg, sizeof(msg),
-                 "filter '%s' does not apply to link type %u (%s); its packets are filtered out",
-                 s->bpf, linktype, why);
-        set_warning(s, msg);
-    }
-    return f;
-}
-
 static bool filter_pass(struct np_source *s, const struct np_pkt *p)
 {
-    struct filter *f = filter_for(s, p->linktype);
-    if (f == NULL || !f->ok)
-        return false;
-    struct pcap_pkthdr h;
-    memset(&h, 0, sizeof(h));
-    h.caplen = p->caplen;
-    h.len = p->wirelen;
-    return pcap_offline_filter(&f->prog, &h, p->data) != 0;
+    bool pass = np_bpf_match(s->bpf, p);
+    const char *w = np_bpf_take_warning(s->bpf);
+    if (w != NULL)
+        set_warning(s, w);
+    return pass;
 }
 
 /* Numbers, limits and filters the packets a reader just put in b. */
@@ -484,13 +416,6 @@ struct np_source *np_source_create(const struct np_source_opts *o, struct np_err
     s->duration_ns = o->duration_ns;
     s->chunk_bytes = o->read_chunk_bytes;
     s->libpcap_reader = o->libpcap_reader;
-    if (o->bpf != NULL && o->bpf[0] != '\0') {
-        s->bpf = strdup(o->bpf);
-        if (s->bpf == NULL) {
-            rc = np_err_set(err, NP_ERR_NOMEM, "out of memory");
-            goto fail;
-        }
-    }
 
     if (has_iface) {
         rc = np_live_open(&s->live, o, err);
@@ -508,7 +433,7 @@ struct np_source *np_source_create(const struct np_source_opts *o, struct np_err
         rc = open_inputs(s, o, err);
         if (rc != NP_OK)
             goto fail;
-        if (s->bpf != NULL) {
+        if (o->bpf != NULL && o->bpf[0] != '\0') {
             /* Compile now for the first link type, so that a bad filter is
              * reported before any work; Ethernet when it cannot be seen yet. */
             uint16_t lt = NP_LINK_ETHERNET;
@@ -517,14 +442,9 @@ struct np_source *np_source_create(const struct np_source_opts *o, struct np_err
                 (void)np_pcap_file_linktypes(s->in[0].f, &lt, &mixed);
             else
                 lt = np_dlt_to_linktype(pcap_datalink(s->in[0].p));
-            char why[PCAP_ERRBUF_SIZE + 1];
-            long i = compile_filter(s, lt, why, sizeof(why));
-            if (i < 0) {
-                rc = np_err_set(err, NP_ERR_NOMEM, "out of memory");
-                goto fail;
-            }
-            if (!s->filters[i].ok) {
-                rc = np_err_set(err, NP_ERR_USAGE, "bad filter '%s': %s", s->bpf, why);
+            s->bpf = np_bpf_create(o->bpf, lt, err);
+            if (s->bpf == NULL) {
+                rc = err->rc;
                 goto fail;
             }
         }
@@ -556,12 +476,7 @@ void np_source_destroy(struct np_source *s)
     }
     free(s->in);
     np_live_close(s->live);
-    for (size_t i = 0; i < s->n_filters; i++) {
-        if (s->filters[i].ok)
-            pcap_freecode(&s->filters[i].prog);
-    }
-    free(s->filters);
-    free(s->bpf);
+    np_bpf_destroy(s->bpf);
     free(s->stash);
     free(s);
 }
