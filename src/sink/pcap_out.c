@@ -369,7 +369,8 @@ struct np_pcap_out *np_pcap_out_create(const char *path, const struct np_pcap_ou
         o->own_fd = true;
     }
     if (np_out_init(&o->out, o->fd, cfg->buf_bytes ? cfg->buf_bytes : NP_PCAP_OUT_BUF_BYTES) != 0 ||
-        (cfg->n_bufs != 1 && np_out_async(&o->out, cfg->n_bufs ? cfg->n_bufs : NP_PCAP_OUT_BUFS) != 0)) {
+        (cfg->n_bufs != 1 &&
+         np_out_async(&o->out, cfg->n_bufs ? cfg->n_bufs : NP_PCAP_OUT_BUFS) != 0)) {
         rc = np_err_set(err, NP_ERR_NOMEM, "out of memory writing %s", o->name);
         goto fail;
     }
