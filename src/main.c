@@ -11,6 +11,11 @@ static const struct {
 } cmds[] = {
     { "flows", np_cmd_flows, "one record per flow, as table, CSV, JSON or JSON Lines" },
     { "sample", np_cmd_sample, "the first N packets of every TCP session, into a pcap" },
+    { "record", np_cmd_record, "capture or import packets into a session of a database" },
+    { "sessions", np_cmd_sessions, "list (or delete) the sessions of a database" },
+    { "query", np_cmd_query, "print a session's packets, by host, port, flow, time or BPF" },
+    { "replay", np_cmd_replay, "send a session onto an interface, or print it, on time" },
+    { "export", np_cmd_export, "write a session to a pcap or pcapng file" },
     { "interfaces", np_cmd_interfaces, "list capture interfaces" },
 };
 

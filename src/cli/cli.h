@@ -4,6 +4,7 @@
 #ifndef NP_CLI_CLI_H
 #define NP_CLI_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "core/err.h"
@@ -13,19 +14,28 @@ struct np_source;
 int np_cmd_flows(int argc, char **argv);
 int np_cmd_interfaces(int argc, char **argv);
 int np_cmd_sample(int argc, char **argv);
+int np_cmd_record(int argc, char **argv);
+int np_cmd_sessions(int argc, char **argv);
+int np_cmd_query(int argc, char **argv);
+int np_cmd_replay(int argc, char **argv);
+int np_cmd_export(int argc, char **argv);
 
 /* Prints "netpeek CMD: MSG" on stderr and returns the exit code for err->rc. */
 int np_cli_fail(const char *cmd, const struct np_err *err);
 
-/* Ctrl-C and SIGTERM ask src to stop; a second Ctrl-C kills the process. */
+/* Ctrl-C and SIGTERM ask src (may be NULL) to stop and set the stop flag;
+ * a second Ctrl-C kills the process. */
 void np_cli_catch_signals(struct np_source *src);
+/* Non-zero once Ctrl-C or SIGTERM arrived (after np_cli_catch_signals). */
+const volatile sig_atomic_t *np_cli_stop_flag(void);
 
 struct np_opts;
 struct np_cmd;
 
-/* The start every packet command shares: parses argv into o (np_opts_init
- * first), answers --help and --version (then *done is set: exit 0), and
- * checks that one source was given. NP_OK or NP_ERR_USAGE with err set. */
+/* The start every command shares: parses argv into o (np_opts_init first),
+ * answers --help and --version (then *done is set: exit 0), and for a
+ * command that reads packets (one that takes -r) checks that one source was
+ * given. NP_OK or NP_ERR_USAGE with err set. */
 enum np_rc np_cli_start(struct np_opts *o, const struct np_cmd *cmd, int argc, char **argv,
                         bool *done, struct np_err *err);
 

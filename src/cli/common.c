@@ -20,13 +20,20 @@ int np_cli_fail(const char *cmd, const struct np_err *err)
 }
 
 static struct np_source *volatile stop_src;
+static volatile sig_atomic_t stopped;
 
 static void on_signal(int sig)
 {
     (void)sig;
+    stopped = 1;
     struct np_source *s = stop_src;
     if (s != NULL)
         np_source_stop(s);
+}
+
+const volatile sig_atomic_t *np_cli_stop_flag(void)
+{
+    return &stopped;
 }
 
 void np_cli_catch_signals(struct np_source *src)
@@ -80,7 +87,10 @@ enum np_rc np_cli_start(struct np_opts *o, const struct np_cmd *cmd, int argc, c
         *done = true;
         return NP_OK;
     }
-    return np_opts_need_source(o, err);
+    for (size_t i = 0; i < cmd->n_opts; i++)
+        if (cmd->opts[i].id == NP_OPT_READ)
+            return np_opts_need_source(o, err);
+    return NP_OK;
 }
 
 struct np_source *np_cli_open_source(const struct np_opts *o, struct np_err *err)

@@ -1,6 +1,7 @@
 /* cli/options.c: the canonical option table and its parser. */
 #include "cli/options.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -67,6 +68,29 @@ static const struct def defs[NP_OPT_MAX] = {
     [NP_OPT_OUTPUT] = { "output", "FILE", "write records to FILE instead of standard output" },
     [NP_OPT_JSON] = { "json", NULL, "JSON output" },
     [NP_OPT_QUIET] = { "quiet", NULL, "no summary on standard error" },
+    [NP_OPT_DATABASE] = { "database", "DB", "the recording database (default packets.db)" },
+    [NP_OPT_NAME] = { "name", "TEXT", "a name for the session" },
+    [NP_OPT_SESSION] = { "session", "ID",
+                         "the session: its id or a unique prefix of it (see 'netpeek "
+                         "sessions')" },
+    [NP_OPT_LIMIT] = { "limit", "N", "print at most N packets (default 10; 0: all)" },
+    [NP_OPT_OFFSET] = { "offset", "N", "skip the first N matching packets" },
+    [NP_OPT_SHOW_DATA] = { "show-data", NULL, "add a hex and ASCII dump of each packet" },
+    [NP_OPT_HOST] = { "host", "ADDR", "packets from or to ADDR (IPv4 or IPv6)" },
+    [NP_OPT_PORT] = { "port", "N", "packets from or to port N (TCP, UDP, SCTP)" },
+    [NP_OPT_FLOW] = { "flow", "ID",
+                      "packets of flow ID: a number, or 16 hex digits, as 'netpeek flows' "
+                      "prints them" },
+    [NP_OPT_SINCE] = { "since", "TIME",
+                       "packets at or after TIME: RFC 3339 (2026-11-23T10:00:00Z, "
+                       "fractions and offsets allowed) or seconds since the epoch" },
+    [NP_OPT_UNTIL] = { "until", "TIME", "packets at or before TIME (as --since)" },
+    [NP_OPT_SPEED] = { "speed", "X",
+                       "replay speed: 1 keeps the recorded gaps, 2 halves them, 0 sends as "
+                       "fast as possible (default 1)" },
+    [NP_OPT_DISPLAY_ONLY] = { "display-only", NULL,
+                              "print the packets on time instead of sending them" },
+    [NP_OPT_DELETE] = { "delete", "ID", "delete session ID and its packets" },
     [NP_OPT_HELP] = { "help", NULL, "show this help and exit" },
     [NP_OPT_VERSION] = { "version", NULL, "show the version and exit" },
 };
@@ -81,6 +105,11 @@ void np_opts_init(struct np_opts *o)
     o->number = 10;
     o->session_timeout_ns = 60ull * 1000000000u;
     o->max_sessions = 1000000;
+    o->database = "packets.db";
+    o->limit = 10;
+    o->port = -1;
+    o->until_ns = UINT64_MAX;
+    o->speed = 1.0;
 }
 
 void np_opts_fini(struct np_opts *o)
@@ -161,6 +190,123 @@ static enum np_rc parse_secs_z(const char *opt, const char *v, bool allow_zero, 
 static enum np_rc parse_secs(const char *opt, const char *v, uint64_t *ns, struct np_err *err)
 {
     return parse_secs_z(opt, v, false, ns, err);
+}
+
+static enum np_rc parse_host(const char *opt, const char *v, struct np_opts *o, struct np_err *err)
+{
+    memset(o->host, 0, sizeof(o->host));
+    if (inet_pton(AF_INET, v, o->host) == 1)
+        o->host_ver = 4;
+    else if (inet_pton(AF_INET6, v, o->host) == 1)
+        o->host_ver = 6;
+    else
+        return bad_number(err, opt, v, "an IPv4 or IPv6 address");
+    o->has_host = true;
+    return NP_OK;
+}
+
+/* A decimal number, or exactly 16 hex digits (flow_id_hex), with or without 0x. */
+static enum np_rc parse_flow_id(const char *opt, const char *v, uint64_t *id, struct np_err *err)
+{
+    const char *h = strncmp(v, "0x", 2) == 0 ? v + 2 : v;
+    size_t n = strlen(h);
+    bool hex = h != v || (n == 16 && strspn(h, "0123456789abcdefABCDEF") == 16);
+    if (hex) {
+        if (n == 0 || n > 16 || strspn(h, "0123456789abcdefABCDEF") != n)
+            return bad_number(err, opt, v, "a flow id (a number or 16 hex digits)");
+        *id = strtoull(h, NULL, 16);
+        return NP_OK;
+    }
+    return parse_u64(opt, v, 0, UINT64_MAX, false, id, err) == NP_OK
+                   ? NP_OK
+                   : bad_number(err, opt, v, "a flow id (a number or 16 hex digits)");
+}
+
+static enum np_rc parse_speed(const char *opt, const char *v, double *speed, struct np_err *err)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || errno != 0 || !(x >= 0) || x > 1e6)
+        return bad_number(err, opt, v, "a speed from 0 to 1000000 (1: as recorded)");
+    *speed = x;
+    return NP_OK;
+}
+
+/* Digits as a number; -1 when n digits are not all there. */
+static int64_t digits(const char *p, int n)
+{
+    int64_t v = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian), as in
+ * http://howardhinnant.github.io/date_algorithms.html (days_from_civil). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+enum np_rc np_parse_time(const char *v, uint64_t *ns, struct np_err *err)
+{
+    static const char what[] = "a time: RFC 3339 (2026-11-23T10:00:00Z) or seconds since the "
+                               "epoch";
+    const char *p = v;
+    if (strchr(v, '-') == NULL || strlen(v) < 10) {
+        /* seconds since the epoch, with an optional fraction */
+        if (parse_secs_z("time", v, true, ns, err) != NP_OK)
+            return np_err_set(err, NP_ERR_USAGE, "'%s' is not %s", v, what);
+        return NP_OK;
+    }
+    int64_t y = digits(p, 4), mo = digits(p + 5, 2), d = digits(p + 8, 2);
+    if (y < 1970 || p[4] != '-' || p[7] != '-' || mo < 1 || mo > 12 || d < 1 || d > 31)
+        return np_err_set(err, NP_ERR_USAGE, "'%s' is not %s", v, what);
+    p += 10;
+    int64_t h = 0, mi = 0, s = 0, frac = 0, off = 0;
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        h = digits(p + 1, 2);
+        mi = digits(p + 4, 2);
+        s = digits(p + 7, 2);
+        if (h < 0 || h > 23 || p[3] != ':' || mi < 0 || mi > 59 || p[6] != ':' || s < 0 || s > 60)
+            return np_err_set(err, NP_ERR_USAGE, "'%s' is not %s", v, what);
+        p += 9;
+        if (*p == '.') {
+            int64_t scale = 100000000;
+            for (p++; *p >= '0' && *p <= '9'; p++) {
+                frac += (*p - '0') * scale;
+                scale /= 10;
+            }
+        }
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int64_t oh = digits(p + 1, 2), om = digits(p + 4, 2);
+            if (oh < 0 || oh > 23 || p[3] != ':' || om < 0 || om > 59)
+                return np_err_set(err, NP_ERR_USAGE, "'%s' is not %s", v, what);
+            off = (oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+            p += 6;
+        } else {
+            return np_err_set(err, NP_ERR_USAGE, "'%s' is not %s (the time needs Z or an offset)",
+                              v, what);
+        }
+    }
+    if (*p != '\0')
+        return np_err_set(err, NP_ERR_USAGE, "'%s' is not %s", v, what);
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - off;
+    if (secs < 0)
+        return np_err_set(err, NP_ERR_USAGE, "'%s' is before 1970", v);
+    *ns = (uint64_t)secs * 1000000000u + (uint64_t)frac;
+    return NP_OK;
 }
 
 static enum np_rc apply(struct np_opts *o, enum np_opt_id id, const char *v, struct np_err *err)
@@ -269,6 +415,52 @@ static enum np_rc apply(struct np_opts *o, enum np_opt_id id, const char *v, str
         break;
     case NP_OPT_QUIET:
         o->quiet = true;
+        break;
+    case NP_OPT_DATABASE:
+        if (*v == '\0')
+            return np_err_set(err, NP_ERR_USAGE, "--%s: give a file name", name);
+        o->database = v;
+        break;
+    case NP_OPT_NAME:
+        o->name = v;
+        break;
+    case NP_OPT_SESSION:
+        o->session = v;
+        break;
+    case NP_OPT_DELETE:
+        o->delete_id = v;
+        break;
+    case NP_OPT_LIMIT:
+        rc = parse_u64(name, v, 0, UINT64_MAX, false, &o->limit, err);
+        break;
+    case NP_OPT_OFFSET:
+        rc = parse_u64(name, v, 0, UINT64_MAX, false, &o->offset, err);
+        break;
+    case NP_OPT_SHOW_DATA:
+        o->show_data = true;
+        break;
+    case NP_OPT_HOST:
+        rc = parse_host(name, v, o, err);
+        break;
+    case NP_OPT_PORT:
+        rc = parse_u64(name, v, 0, 65535, false, &x, err);
+        o->port = (int32_t)x;
+        break;
+    case NP_OPT_FLOW:
+        rc = parse_flow_id(name, v, &o->flow_id, err);
+        o->has_flow = true;
+        break;
+    case NP_OPT_SINCE:
+        rc = np_parse_time(v, &o->since_ns, err);
+        break;
+    case NP_OPT_UNTIL:
+        rc = np_parse_time(v, &o->until_ns, err);
+        break;
+    case NP_OPT_SPEED:
+        rc = parse_speed(name, v, &o->speed, err);
+        break;
+    case NP_OPT_DISPLAY_ONLY:
+        o->display_only = true;
         break;
     case NP_OPT_HELP:
         o->help = true;

@@ -45,6 +45,20 @@ enum np_opt_id {
     NP_OPT_OUTPUT,
     NP_OPT_JSON,
     NP_OPT_QUIET,
+    NP_OPT_DATABASE,
+    NP_OPT_NAME,
+    NP_OPT_SESSION,
+    NP_OPT_LIMIT,
+    NP_OPT_OFFSET,
+    NP_OPT_SHOW_DATA,
+    NP_OPT_HOST,
+    NP_OPT_PORT,
+    NP_OPT_FLOW,
+    NP_OPT_SINCE,
+    NP_OPT_UNTIL,
+    NP_OPT_SPEED,
+    NP_OPT_DISPLAY_ONLY,
+    NP_OPT_DELETE,
     NP_OPT_HELP,
     NP_OPT_VERSION,
     NP_OPT_MAX,
@@ -78,6 +92,23 @@ struct np_opts {
     uint32_t max_sessions;       /* sample: sessions at once (1000000) */
     unsigned time_prec;          /* sample: 6 or 9; 0 = as the input */
     bool verbose;
+    /* the recorder's commands */
+    const char *database;  /* -d (packets.db) */
+    const char *name;      /* record --name */
+    const char *session;   /* -s ID or a unique prefix; borrowed from argv */
+    const char *delete_id; /* sessions --delete */
+    uint64_t limit;        /* query -l (10; 0: all) */
+    uint64_t offset;       /* query --offset */
+    bool show_data;        /* query --show-data */
+    bool has_host;         /* query --host */
+    uint8_t host_ver;      /* 4 or 6 */
+    uint8_t host[16];
+    int32_t port;  /* query --port; -1: none */
+    bool has_flow; /* query --flow */
+    uint64_t flow_id;
+    uint64_t since_ns, until_ns; /* query --since/--until (0 .. UINT64_MAX) */
+    double speed;                /* replay --speed (1.0; 0: as fast as possible) */
+    bool display_only;           /* replay --display-only */
     bool json;
     bool quiet;
     bool help, version;
@@ -95,6 +126,11 @@ enum np_rc np_opts_parse(struct np_opts *o, const struct np_cmd *cmd, int argc, 
 /* Writes the command's help: usage, summary, every option with its letters,
  * argument and default. */
 void np_opts_help(const struct np_cmd *cmd, FILE *f);
+
+/* A time as --since takes it: RFC 3339 (a date alone is its midnight UTC;
+ * with a time, Z or an offset is required) or seconds since the epoch with
+ * an optional fraction. NP_OK or NP_ERR_USAGE. */
+enum np_rc np_parse_time(const char *v, uint64_t *ns, struct np_err *err);
 
 /* Checks that exactly one source (-r or -i) was given. */
 enum np_rc np_opts_need_source(const struct np_opts *o, struct np_err *err);

@@ -1,0 +1,43 @@
+/* store/internal.h: what the store's files share (internal).
+ *
+ * struct np_store is one SQLite connection and, once needed, the lock file
+ * beside the database (store.h, docs/storage.md). Owned by one thread.
+ */
+#ifndef NP_STORE_INTERNAL_H
+#define NP_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct np_store {
+    sqlite3 *db;
+    char path[4096];      /* as given, for messages */
+    char lock_path[4096]; /* path + "-lock" */
+    int lock_fd;          /* -1 until a recording or a probe needs it */
+    bool lock_rw;         /* lock_fd was opened for writing (can take locks) */
+    bool writable;
+};
+
+/* One line for a failed SQLite call: "cannot <verb> <path>: <why>". Maps
+ * SQLITE_FULL, _READONLY, _NOTADB, _CORRUPT, _BUSY to words a user can act
+ * on. Returns NP_ERR_IO (NP_ERR_USAGE for a file that is not a database or
+ * cannot be written). */
+enum np_rc np_store_fail(struct np_store *st, struct np_err *err, const char *verb, int rc);
+
+/* Opens the lock file (creating it when for_write); NP_OK, or an error
+ * with err set. Without for_write a missing file is NP_EOF: nobody holds
+ * a lock. */
+enum np_rc np_store_lock_open(struct np_store *st, bool for_write, struct np_err *err);
+
+/* True when some open file description holds the lock of session id. */
+bool np_store_lock_held(struct np_store *st, int64_t id);
+
+/* Runs sql (no results); SQLite's return code. */
+int np_store_exec(struct np_store *st, const char *sql);
+
+uint64_t np_store_now_ns(void);
+
+#endif
