@@ -32,10 +32,10 @@ static const struct def defs[NP_OPT_MAX] = {
     [NP_OPT_NO_PROMISC] = { "no-promisc", NULL,
                             "live: do not put the interface in promiscuous mode" },
     [NP_OPT_IMMEDIATE] = { "immediate", NULL, "live: hand over each packet as it arrives" },
-    [NP_OPT_COUNT] = { "count", "N", "stop after N packets (after the filter)" },
+    [NP_OPT_COUNT] = { "count", "N", "stop after N packets (after the filter; 0: no limit)" },
     [NP_OPT_DURATION] = { "duration", "SECS",
                           "stop after SECS seconds (live: wall clock; files: capture time "
-                          "since the first packet)" },
+                          "since the first packet; 0: no limit)" },
     [NP_OPT_LIBPCAP_READER] = { "libpcap-reader", NULL,
                                 "read files with libpcap instead of netpeek's own reader "
                                 "(slower; refuses pcapng with mixed link types)" },
@@ -77,7 +77,7 @@ static const struct def defs[NP_OPT_MAX] = {
     [NP_OPT_OFFSET] = { "offset", "N", "skip the first N matching packets" },
     [NP_OPT_SHOW_DATA] = { "show-data", NULL, "add a hex and ASCII dump of each packet" },
     [NP_OPT_HOST] = { "host", "ADDR", "packets from or to ADDR (IPv4 or IPv6)" },
-    [NP_OPT_PORT] = { "port", "N", "packets from or to port N (TCP, UDP, SCTP)" },
+    [NP_OPT_PORT] = { "port", "N", "packets from or to TCP or UDP port N" },
     [NP_OPT_FLOW] = { "flow", "ID",
                       "packets of flow ID: a number, or 16 hex digits, as 'netpeek flows' "
                       "prints them" },
@@ -353,11 +353,11 @@ static enum np_rc apply(struct np_opts *o, enum np_opt_id id, const char *v, str
     case NP_OPT_IMMEDIATE:
         o->src.immediate = true;
         break;
-    case NP_OPT_COUNT:
-        rc = parse_u64(name, v, 1, UINT64_MAX, false, &o->src.max_packets, err);
+    case NP_OPT_COUNT: /* 0: no limit, as packetrecorderd takes it */
+        rc = parse_u64(name, v, 0, UINT64_MAX, false, &o->src.max_packets, err);
         break;
     case NP_OPT_DURATION:
-        rc = parse_secs(name, v, &o->src.duration_ns, err);
+        rc = parse_secs_z(name, v, true, &o->src.duration_ns, err);
         break;
     case NP_OPT_LIBPCAP_READER:
         o->src.libpcap_reader = true;

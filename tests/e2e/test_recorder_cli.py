@@ -125,12 +125,12 @@ def main():
         r = ok("replay", "-q", "-d", db, "-s", "1", "--display-only", "--speed", "0", "-c", "5")
         check("replay -c 5 stops after 5", len(r.stdout.decode().splitlines()) == 5)
 
-        ok("record", "-q", "-r", SAMPLE, "-r", SAMPLE, "-d", db)
+        ok("record", "-q", "-r", SAMPLE, "-r", SAMPLE, "-d", db, "-c", "0", "-t", "0")
         for i in range(3, 13):
             ok("record", "-q", "-r", SAMPLE, "-d", db, "-c", "1")
         s = json.loads(ok("sessions", "-d", db, "--json").stdout)
-        check("sessions lists newest first", [x["id"] for x in s] == list(range(12, 0, -1))
-              and s[-2]["packets"] == 2 * n)
+        check("sessions lists newest first; -c 0 -t 0 mean no limit",
+              [x["id"] for x in s] == list(range(12, 0, -1)) and s[-2]["packets"] == 2 * n)
         r = ok("query", "-q", "-d", db, "-s", "1", "-l", "0", "--json")
         check("a whole session id is that session, though 10-12 start with it too",
               len(r.stdout.splitlines()) == n)
