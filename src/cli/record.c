@@ -283,12 +283,9 @@ int np_cmd_record(int argc, char **argv)
     if (r->src_rc != NP_OK) {
         /* The store failed: the session keeps what was committed, and its
          * lock goes with the process, so it is listed as interrupted. */
-        code = np_cli_fail("record", &r->serr);
-        fprintf(stderr,
-                "netpeek record: session %lld keeps the packets committed before the error\n",
-                (long long)np_store_rec_id(r->rec));
-        if (code == 2 && r->serr.rc != NP_ERR_USAGE)
-            code = 1;
+        fprintf(stderr, "netpeek record: %s (session %lld keeps the packets committed before)\n",
+                r->serr.msg, (long long)np_store_rec_id(r->rec));
+        code = r->serr.rc == NP_ERR_USAGE ? 2 : 1;
         goto out;
     }
     /* Whatever stopped the source, what was captured is committed. */

@@ -165,7 +165,11 @@ static bool on_session(const struct np_store_session *s, void *ctx)
         put_cell(o, s->name[0] ? s->name : "-", 16);
         put_cell(o, s->source, 24);
         put_cell(o, s->filter[0] ? s->filter : "-", 16);
-        put_cell(o, s->n_ifaces > 1 ? "several" : linktype_name(s->linktype), 10);
+        put_cell(o,
+                 s->n_ifaces > 1    ? "several"
+                 : s->n_ifaces == 0 ? "-"
+                                    : linktype_name(s->linktype),
+                 10);
         put_num(o, s->snaplen, 7);
         put_time(o, s->start_ns, "-", 19);
         np_out_ch(o, ' ');

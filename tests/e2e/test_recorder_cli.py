@@ -180,6 +180,19 @@ def main():
             os.chmod(rodb, 0o444)
             user_error("a read-only database", "record", "-r", SAMPLE, "-d", rodb,
                        user="65534")
+            # A full disk: a 256 KiB tmpfs, and about 2 MB to import.
+            full = os.path.join(tmp, "full")
+            os.mkdir(full)
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", full],
+                           check=True)
+            try:
+                r = run("record", "-q", *(["-r", SAMPLE] * 60), "-d",
+                        os.path.join(full, "f.db"))
+                err = r.stderr.decode()
+                check("a full disk is one error line and exit 1",
+                      r.returncode == 1 and err.count("\n") == 1 and "full" in err, err)
+            finally:
+                subprocess.run(["umount", full], check=True)
     return finish()
 
 
