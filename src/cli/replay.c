@@ -53,6 +53,10 @@ static void summary(const struct np_stored *x, const struct np_sched *sc,
             (long long)x->s.id, (unsigned long long)pkts, (unsigned long long)bytes,
             inj ? "sent" : "shown", secs, secs > 0 ? (double)pkts / secs : 0.0,
             secs > 0 ? (double)bytes * 8 / secs / 1e6 : 0.0, stopped ? ", interrupted" : "");
+    if (sc->speed > 0 && sc->started)
+        fprintf(stderr, "  schedule: the recorded span %.3f s at speed %g takes %.3f s\n",
+                (double)(sc->max_ts_ns - sc->first_ts_ns) / 1e9, sc->speed,
+                (double)(sc->max_ts_ns - sc->first_ts_ns) / 1e9 / sc->speed);
     if (sc->late.n > 0)
         fprintf(stderr, "  late against the schedule: p50 %.1f us, p99 %.1f us, max %.1f us\n",
                 (double)np_lathist_pct(&sc->late, 50) / 1e3,
