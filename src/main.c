@@ -16,6 +16,7 @@ static const struct {
     { "query", np_cmd_query, "print a session's packets, by host, port, flow, time or BPF" },
     { "replay", np_cmd_replay, "send a session onto an interface, or print it, on time" },
     { "export", np_cmd_export, "write a session to a pcap or pcapng file" },
+    { "handshake", np_cmd_handshake, "TCP handshake monitor: successes, rejects, timeouts" },
     { "interfaces", np_cmd_interfaces, "list capture interfaces" },
 };
 

@@ -6,6 +6,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <syslog.h>
 
 struct def {
     const char *long_name;
@@ -93,6 +95,25 @@ static const struct def defs[NP_OPT_MAX] = {
     [NP_OPT_DELETE] = { "delete", "ID", "delete session ID and its packets" },
     [NP_OPT_HELP] = { "help", NULL, "show this help and exit" },
     [NP_OPT_VERSION] = { "version", NULL, "show the version and exit" },
+    [NP_OPT_USER] = { "user", "USER", "switch to USER once the capture and the socket are open" },
+    [NP_OPT_SOCKET] = { "socket", "PATH",
+                        "the statistics socket (default /var/run/netpeek/handshake.sock)" },
+    [NP_OPT_CHECKSUM] = { "checksum", "0|1|2",
+                          "verify checksums: 0 none, 1 IP header and ICMP, 2 also TCP; a "
+                          "packet with a bad one is counted and ignored (default 0)" },
+    [NP_OPT_TIMEOUT] = { "timeout", "SECONDS",
+                         "a handshake not complete this long after its last SYN or "
+                         "SYN/ACK times out (default 60)" },
+    [NP_OPT_BUFFER_MB] = { "buffer", "MB", "live: kernel capture buffer in MiB (default 32)" },
+    [NP_OPT_LOGLEVEL] = { "loglevel", "LEVEL",
+                          "messages up to this syslog level (emerg ... debug; default "
+                          "notice); to syslog when standard error is not a terminal" },
+    [NP_OPT_ICMP] = { "icmp", NULL,
+                      "an ICMP or ICMPv6 destination unreachable quoting a SYN fails its "
+                      "session" },
+    [NP_OPT_LOCAL] = { "local", "ADDR[/PREFIX]",
+                       "this address or network is local (repeatable; with -r, says which "
+                       "sessions are RX and TX)" },
 };
 
 void np_opts_init(struct np_opts *o)
@@ -110,12 +131,45 @@ void np_opts_init(struct np_opts *o)
     o->port = -1;
     o->until_ns = UINT64_MAX;
     o->speed = 1.0;
+    o->socket_path = "/var/run/netpeek/handshake.sock";
+    o->hs_timeout_ns = 60ull * 1000000000u;
+    o->loglevel = LOG_NOTICE;
 }
 
 void np_opts_fini(struct np_opts *o)
 {
     free(o->files);
     o->files = NULL;
+    free(o->locals);
+    o->locals = NULL;
+}
+
+/* A syslog level by name (emerg ... debug, with or without LOG_) or number. */
+static enum np_rc parse_loglevel(const char *opt, const char *v, int *level, struct np_err *err)
+{
+    static const struct {
+        const char *name;
+        int level;
+    } names[] = {
+        { "emerg", LOG_EMERG },  { "alert", LOG_ALERT },   { "crit", LOG_CRIT },
+        { "err", LOG_ERR },      { "error", LOG_ERR },     { "warning", LOG_WARNING },
+        { "warn", LOG_WARNING }, { "notice", LOG_NOTICE }, { "info", LOG_INFO },
+        { "debug", LOG_DEBUG },
+    };
+    const char *n = strncasecmp(v, "LOG_", 4) == 0 ? v + 4 : v;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(n, names[i].name) == 0) {
+            *level = names[i].level;
+            return NP_OK;
+        }
+    if (n[0] >= '0' && n[0] <= '7' && n[1] == '\0') {
+        *level = n[0] - '0';
+        return NP_OK;
+    }
+    return np_err_set(err, NP_ERR_USAGE,
+                      "--%s: '%s' is not a syslog level (emerg, alert, crit, err, warning, "
+                      "notice, info, debug)",
+                      opt, v);
 }
 
 static enum np_rc bad_number(struct np_err *err, const char *opt, const char *v, const char *what)
@@ -468,6 +522,39 @@ static enum np_rc apply(struct np_opts *o, enum np_opt_id id, const char *v, str
     case NP_OPT_VERSION:
         o->version = true;
         break;
+    case NP_OPT_USER:
+        o->user = v;
+        break;
+    case NP_OPT_SOCKET:
+        if (*v == '\0')
+            return np_err_set(err, NP_ERR_USAGE, "--%s: give a path", name);
+        o->socket_path = v;
+        break;
+    case NP_OPT_CHECKSUM:
+        rc = parse_u64(name, v, 0, 2, false, &x, err);
+        o->checksum = (unsigned)x;
+        break;
+    case NP_OPT_TIMEOUT:
+        rc = parse_secs(name, v, &o->hs_timeout_ns, err);
+        break;
+    case NP_OPT_BUFFER_MB:
+        rc = parse_u64(name, v, 1, 4095, false, &x, err);
+        o->src.buffer_bytes = (uint32_t)(x << 20);
+        break;
+    case NP_OPT_LOGLEVEL:
+        rc = parse_loglevel(name, v, &o->loglevel, err);
+        break;
+    case NP_OPT_ICMP:
+        o->icmp = true;
+        break;
+    case NP_OPT_LOCAL: {
+        const char **nl = realloc(o->locals, (o->n_locals + 1) * sizeof(*nl));
+        if (nl == NULL)
+            return np_err_set(err, NP_ERR_NOMEM, "out of memory");
+        o->locals = nl;
+        o->locals[o->n_locals++] = v;
+        break;
+    }
     case NP_OPT_MAX:
         break;
     }
@@ -528,6 +615,11 @@ enum np_rc np_opts_parse(struct np_opts *o, const struct np_cmd *cmd, int argc, 
         enum np_rc rc = apply(o, id, optarg, err);
         if (rc != NP_OK)
             return rc;
+    }
+    if (optind < argc && o->args_ok) {
+        o->args = argv + optind;
+        o->n_args = argc - optind;
+        return NP_OK;
     }
     if (optind < argc)
         return np_err_set(err, NP_ERR_USAGE, "unexpected argument '%s' (see 'netpeek %s --help')",

@@ -61,6 +61,14 @@ enum np_opt_id {
     NP_OPT_DELETE,
     NP_OPT_HELP,
     NP_OPT_VERSION,
+    NP_OPT_USER,
+    NP_OPT_SOCKET,
+    NP_OPT_CHECKSUM,
+    NP_OPT_TIMEOUT,
+    NP_OPT_BUFFER_MB,
+    NP_OPT_LOGLEVEL,
+    NP_OPT_ICMP,
+    NP_OPT_LOCAL,
     NP_OPT_MAX,
 };
 
@@ -112,6 +120,20 @@ struct np_opts {
     bool json;
     bool quiet;
     bool help, version;
+    /* handshake and stat (tcpeek) */
+    const char *user;        /* -u: drop to this user; borrowed from argv */
+    const char *socket_path; /* -U (/var/run/netpeek/handshake.sock) */
+    unsigned checksum;       /* -c: 0, 1 or 2 */
+    uint64_t hs_timeout_ns;  /* -t (60 s) */
+    int loglevel;            /* -l: a syslog level (LOG_NOTICE) */
+    bool icmp;               /* --icmp */
+    const char **locals;     /* --local, in order; owned array, strings borrowed */
+    size_t n_locals;
+    /* Positional arguments: refused unless the command sets args_ok before
+     * parsing; then args points into argv (n_args of them, in order). */
+    bool args_ok;
+    char **args;
+    int n_args;
 };
 
 /* Sets every default. */
@@ -119,7 +141,8 @@ void np_opts_init(struct np_opts *o);
 void np_opts_fini(struct np_opts *o);
 
 /* Parses argv (argv[0] is the command name). On a user error returns
- * NP_ERR_USAGE with one line in err. Positional arguments are refused. */
+ * NP_ERR_USAGE with one line in err. Positional arguments are refused
+ * unless o->args_ok was set (then they are in o->args). */
 enum np_rc np_opts_parse(struct np_opts *o, const struct np_cmd *cmd, int argc, char **argv,
                          struct np_err *err);
 
