@@ -11,6 +11,34 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/hash.h"
+
+/* The flow key index (docs/storage.md): a block of flow rows is indexed
+ * by the keys of each row (its addresses, tag 'a', and TCP/UDP ports, tag
+ * 'p', big-endian), hashed into n_buckets buckets (a power of two, at most
+ * NP_STORE_KEY_BUCKETS_MAX), NP_STORE_KEY_TARGET entries each or so. A
+ * bucket is row block * 65536 + bucket of flow_keys: NP_STORE_KEY_ENTRY
+ * bytes per entry, the key (u64) and the row less the block's first_row
+ * (u32), little-endian, in row order. */
+#define NP_STORE_KEY_ENTRY       12u
+#define NP_STORE_KEY_TARGET      512u
+#define NP_STORE_KEY_BUCKETS_MAX 65536u
+#define NP_STORE_KEY_ADDR        'a'
+#define NP_STORE_KEY_PORT        'p'
+
+/* A key: FNV-1a 64 (core/hash.h) of the tag and the value's bytes, then
+ * the MurmurHash3 fmix64 finaliser, so that its low bits pick a bucket.
+ * Part of the file format: never change it. */
+static inline uint64_t np_store_key(uint8_t tag, const uint8_t *v, size_t n)
+{
+    return np_hash_mix64(np_fnv1a64(np_fnv1a64(NP_FNV1A64_INIT, &tag, 1), v, n));
+}
+
+static inline uint64_t np_store_key_port(uint16_t port)
+{
+    const uint8_t b[2] = { (uint8_t)(port >> 8), (uint8_t)port };
+    return np_store_key(NP_STORE_KEY_PORT, b, 2);
+}
 
 struct np_store {
     sqlite3 *db;

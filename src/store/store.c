@@ -23,9 +23,12 @@
 /* 'npks' */
 #define NP_STORE_APP_ID 0x6e706b73
 
-/* migrations[v] takes a database from schema v to v + 1. */
+/* migrations[v] takes a database from schema v to v + 1. Schema 1 was a
+ * development format that no release wrote (flows upserted under random
+ * keys; docs/storage.md): it is refused, not upgraded, so migrations[0]
+ * creates schema 2 at once and migrations[1] is never run. */
 static const char *const migrations[NP_STORE_SCHEMA] = {
-    /* 0 -> 1: the first schema */
+    /* 0 -> 2: the first released schema */
     "CREATE TABLE sessions("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " name TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '',"
@@ -49,21 +52,25 @@ static const char *const migrations[NP_STORE_SCHEMA] = {
     "CREATE UNIQUE INDEX chunks_session ON chunks(session, seq);"
     "CREATE TABLE chunk_data(chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);"
     "CREATE TABLE chunk_flows(chunk INTEGER PRIMARY KEY, ids BLOB NOT NULL);"
+    /* Flow rows are append-only, in insertion order, without a secondary
+     * index; flow_blocks and flow_keys index each batch of them by address
+     * and port in hashed buckets, written once (docs/storage.md). */
     "CREATE TABLE flows("
-    " session INTEGER NOT NULL, id INTEGER NOT NULL,"
+    " row INTEGER PRIMARY KEY, session INTEGER NOT NULL, id INTEGER NOT NULL,"
     " ip_ver INTEGER NOT NULL, proto INTEGER NOT NULL, vlan INTEGER,"
     " addr_a BLOB NOT NULL, port_a INTEGER NOT NULL,"
     " addr_b BLOB NOT NULL, port_b INTEGER NOT NULL,"
     " first_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL,"
     " pkts_ab INTEGER NOT NULL, pkts_ba INTEGER NOT NULL,"
     " bytes_ab INTEGER NOT NULL, bytes_ba INTEGER NOT NULL,"
-    " open INTEGER NOT NULL,"
-    " PRIMARY KEY(session, id)) WITHOUT ROWID;"
-    "CREATE INDEX flows_addr_a ON flows(session, addr_a);"
-    "CREATE INDEX flows_addr_b ON flows(session, addr_b);"
-    "CREATE INDEX flows_port_a ON flows(session, port_a);"
-    "CREATE INDEX flows_port_b ON flows(session, port_b);"
-    "CREATE INDEX flows_time ON flows(session, first_ns);",
+    " open INTEGER NOT NULL);" /* 1 start row, 0 only row, 2 final row after a start row */
+    "CREATE TABLE flow_blocks("
+    " id INTEGER PRIMARY KEY, session INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " first_row INTEGER NOT NULL, last_row INTEGER NOT NULL, n_buckets INTEGER NOT NULL);"
+    "CREATE INDEX flow_blocks_session ON flow_blocks(session);"
+    "CREATE TABLE flow_keys(id INTEGER PRIMARY KEY, keys BLOB NOT NULL);",
+    /* 1 -> 2: refused in check_version() */
+    NULL,
 };
 
 uint64_t np_store_now_ns(void)
@@ -180,6 +187,11 @@ static enum np_rc check_version(struct np_store *st, int64_t *version, struct np
         return rc;
     if (app != NP_STORE_APP_ID && (tables > 0 || *version != 0))
         return np_err_set(err, NP_ERR_USAGE, "cannot open %s: not a netpeek database", st->path);
+    if (*version == 1)
+        return np_err_set(err, NP_ERR_USAGE,
+                          "cannot open %s: schema 1 is an unreleased development format that this "
+                          "netpeek does not read; record the session again",
+                          st->path);
     if (*version > NP_STORE_SCHEMA)
         return np_err_set(err, NP_ERR_USAGE,
                           "cannot open %s: database made by a newer netpeek (schema %lld, this "
@@ -195,7 +207,11 @@ static enum np_rc migrate(struct np_store *st, struct np_err *err)
         return np_store_fail(st, err, "write", rc);
     int64_t version = 0;
     enum np_rc r = check_version(st, &version, err);
+    /* Step by step to this build's schema; a step may jump several
+     * versions (0 -> 2), leaving the ones in between NULL. */
     for (int64_t v = version; r == NP_OK && v < NP_STORE_SCHEMA; v++) {
+        if (migrations[v] == NULL)
+            continue;
         rc = np_store_exec(st, migrations[v]);
         if (rc != SQLITE_OK)
             r = np_store_fail(st, err, "upgrade", rc);
@@ -296,7 +312,10 @@ struct np_store *np_store_open(const char *path, bool create, bool writable, str
         if (rc == SQLITE_OK)
             rc = np_store_exec(st, "PRAGMA synchronous = NORMAL");
         if (rc == SQLITE_OK)
-            rc = np_store_exec(st, "PRAGMA cache_size = -262144");
+            /* 32 MiB: recording touches the newest pages of each table and
+             * index only (docs/storage.md), so a larger cache buys nothing
+             * but resident memory. */
+            rc = np_store_exec(st, "PRAGMA cache_size = -32768");
         if (rc != SQLITE_OK) {
             np_store_fail(st, err, "write", rc);
             goto fail;
@@ -499,7 +518,16 @@ enum np_rc np_store_session_delete(struct np_store *st, int64_t id, struct np_er
         "DELETE FROM chunk_data WHERE chunk IN (SELECT id FROM chunks WHERE session = ?1)",
         "DELETE FROM chunk_flows WHERE chunk IN (SELECT id FROM chunks WHERE session = ?1)",
         "DELETE FROM chunks WHERE session = ?1",
-        "DELETE FROM flows WHERE session = ?1",
+        /* a session's flow rows lie between its blocks' first and last rows,
+         * its key buckets at block * 65536 + bucket */
+        "DELETE FROM flows WHERE session = ?1 AND row BETWEEN"
+        " (SELECT min(first_row) FROM flow_blocks WHERE session = ?1) AND"
+        " (SELECT max(last_row) FROM flow_blocks WHERE session = ?1)",
+        "DELETE FROM flow_keys WHERE id BETWEEN"
+        " (SELECT min(id) FROM flow_blocks WHERE session = ?1) * 65536 AND"
+        " (SELECT max(id) FROM flow_blocks WHERE session = ?1) * 65536 + 65535 AND"
+        " (id >> 16) IN (SELECT id FROM flow_blocks WHERE session = ?1)",
+        "DELETE FROM flow_blocks WHERE session = ?1",
         "DELETE FROM ifaces WHERE session = ?1",
         "DELETE FROM sessions WHERE id = ?1",
     };

@@ -3,9 +3,10 @@
  * A session is one recording: from an interface (`record -i`) or imported
  * from capture files (`record -r`). Its packets are kept in chunk rows: a
  * blob of consecutive packet records (bounded by NP_STORE_CHUNK_PKTS and
- * NP_STORE_CHUNK_BYTES), beside a flows table (one row per flow, keyed by
- * the flow id of flow/key.h) and a flow-to-chunk index, so a query by host,
- * port, flow or time reads only the chunks that can hold its packets. The
+ * NP_STORE_CHUNK_BYTES), beside a flows table (append-only: one or two rows
+ * per flow, carrying the flow id of flow/key.h), a key index of flow rows
+ * by address and port, and a flow-to-chunk index, so a query by host, port,
+ * flow or time reads only the chunks that can hold its packets. The
  * schema is versioned with PRAGMA user_version and documented in
  * docs/storage.md; the database runs in WAL mode, so readers (sessions,
  * query, export, replay) work while a recording writes.
@@ -23,7 +24,8 @@
  * last commit and passes PRAGMA integrity_check.
  *
  * Nothing is allocated per packet: chunk and index buffers are allocated
- * once per recording. Owned by one thread.
+ * once per recording (the table of open flows grows with their number).
+ * Owned by one thread.
  */
 #ifndef NP_STORE_STORE_H
 #define NP_STORE_STORE_H
@@ -38,7 +40,7 @@ struct np_pkt;
 struct np_flow;
 
 /* The schema this build writes (PRAGMA user_version). */
-#define NP_STORE_SCHEMA 1
+#define NP_STORE_SCHEMA 2
 /* A chunk ends when the next packet would pass either bound. */
 #define NP_STORE_CHUNK_PKTS  1024u
 #define NP_STORE_CHUNK_BYTES (256u << 10)
@@ -143,8 +145,12 @@ enum np_rc np_store_rec_iface(struct np_store_rec *r, const struct np_store_ifac
 enum np_rc np_store_rec_packet(struct np_store_rec *r, const struct np_pkt *p, uint64_t flow_id,
                                struct np_err *err);
 
-/* A flow's row: inserted when the flow starts (so that queries during the
- * recording find it), rewritten with its final counts when it ends. */
+/* Called twice per flow: when it starts, before its first packet goes to
+ * np_store_rec_packet, and when it ends, with its final counts (a call for
+ * a flow id already started is its end). Rows are appended, never
+ * rewritten: a flow that ends before the next commit gets one row, its
+ * final one; a flow still open at a commit gets a start row then (so that
+ * queries during the recording find it) and a final row when it ends. */
 enum np_rc np_store_rec_flow(struct np_store_rec *r, const struct np_flow *f, struct np_err *err);
 
 /* Writes the current chunk (if any) and commits everything so far, with
@@ -164,7 +170,7 @@ void np_store_rec_abandon(struct np_store_rec *r);
 
 /* Counters of what r has appended (committed or not). */
 struct np_store_rec_stats {
-    uint64_t packets, bytes, chunks, flows, commits;
+    uint64_t packets, bytes, chunks, flows, commits; /* flows: started */
 };
 const struct np_store_rec_stats *np_store_rec_stats(const struct np_store_rec *r);
 
@@ -186,8 +192,9 @@ struct np_store_cursor;
 
 /* Opens a cursor over the session's packets that match every condition
  * given, in input order. With host, port or flow set, only chunks that the
- * flow index names are read; the time range uses the chunks' first and last
- * timestamps. Packets inside a chosen chunk are checked one by one (decoded
+ * flow index names are read (for host and port, the key index is read as
+ * the cursor advances, not up front); the time range uses the chunks' first
+ * and last timestamps. Packets inside a chosen chunk are checked one by one (decoded
  * for host and TCP/UDP port; for flow, the flow id each packet record
  * carries, as given to np_store_rec_packet). */
 struct np_store_cursor *np_store_cursor_open(struct np_store *st, const struct np_store_query *q,

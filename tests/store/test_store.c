@@ -5,9 +5,12 @@
  * flow; small packets that fill chunks by count, large ones that fill them
  * by bytes) is recorded and read back: exactly, and for every query the
  * packets a brute-force filter over the same packets picks, reading fewer
- * chunks. Then sessions, prefixes, deletion, the lock (a forked recorder,
- * alive and killed), and files we must refuse: newer schema, not SQLite,
- * not ours, read-only, damaged chunks.
+ * chunks; the same while the session is still recording, from another
+ * connection; and with 90,000 flows, so that flow rows are written in
+ * several key blocks of many buckets. Then sessions, prefixes, deletion,
+ * the lock (a forked recorder, alive and killed), and files we must refuse:
+ * newer schema, the unreleased schema 1, not SQLite, not ours, read-only,
+ * damaged chunks.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -548,6 +551,221 @@ static void queries_return_exactly_what_a_brute_force_filter_returns(void **stat
     free(path);
 }
 
+/* Host, port and flow queries on a session still recording: every flow is
+ * open (start rows only) and some have not been committed. */
+static void queries_on_a_recording_session_find_its_open_flows(void **state)
+{
+    (void)state;
+    char *path = tmp_path("live.db");
+    remove_db(path);
+    make_traffic();
+    struct np_store *st = open_ok(path, true, true);
+    struct np_store_rec *r = record(st, 3000, 1000, false, "live");
+    struct np_store *rd = open_ok(path, false, false);
+    struct np_store_query q;
+    uint32_t m;
+    int64_t total = sql_int(path, "SELECT count(*) FROM chunks");
+
+    query_all(&q, 1);
+    q.has_host = true;
+    q.host_ver = 4;
+    memcpy(q.host, "\xc0\xa8\x01\x03", 4);
+    struct np_store_cursor_stats s = check_query(rd, &q, 3000, &m);
+    assert_true(m > 0);
+    assert_true(s.chunks_read < (uint64_t)total);
+    query_all(&q, 1);
+    q.port = 443;
+    check_query(rd, &q, 3000, &m);
+    assert_true(m > 0);
+    query_all(&q, 1);
+    q.has_flow = true;
+    q.flow_id = flows[7].f.id;
+    check_query(rd, &q, 3000, &m);
+    assert_true(m > 0);
+
+    struct np_err err = { 0 };
+    assert_int_equal(np_store_rec_end(r, 0, 0, &err), NP_OK);
+    /* every flow row is a start row, and each is indexed */
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM flows WHERE open != 1"), 0);
+    assert_true(sql_int(path, "SELECT count(*) FROM flow_blocks") >= 1);
+    np_store_close(rd);
+    np_store_close(st);
+    free(path);
+}
+
+/* Ethernet + IPv4 + UDP, no payload, in buf; returns the frame length. */
+static uint32_t build_v4_udp(uint8_t *d, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp)
+{
+    memset(d, 0, 42);
+    memcpy(d, "\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\x08\x00", 14);
+    uint8_t *ip = d + 14;
+    ip[0] = 0x45;
+    put16(ip + 2, 28);
+    ip[8] = 64;
+    ip[9] = 17;
+    for (int i = 0; i < 4; i++) {
+        ip[12 + i] = (uint8_t)(src >> (24 - 8 * i));
+        ip[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
+    }
+    put16(ip + 20, sp);
+    put16(ip + 22, dp);
+    put16(ip + 24, 8);
+    return 42;
+}
+
+#define MANY_FLOWS 90000u
+
+/* Flow i of the many: 10.0.0.0 + i, port 1024 + i % 50000, to
+ * 192.0.2.<i % 97>:<7000 + i % 13>, two packets, the second 300 flows
+ * later, so that many flows are open at a commit. */
+static void many_flow(uint32_t i, struct np_flow *f, uint8_t *frame, struct np_pkt *p, bool second)
+{
+    uint32_t src = 0x0a000000u + i;
+    uint32_t dst = 0xc0000200u | (i % 97);
+    uint16_t sp = (uint16_t)(1024 + i % 50000), dp = (uint16_t)(7000 + i % 13);
+    uint8_t a[16] = { 0 }, b[16] = { 0 };
+    for (int k = 0; k < 4; k++) {
+        a[k] = (uint8_t)(src >> (24 - 8 * k));
+        b[k] = (uint8_t)(dst >> (24 - 8 * k));
+    }
+    memset(f, 0, sizeof(*f));
+    np_flow_key_make(&f->key, 4, 17, NP_VLAN_NONE, a, sp, b, dp);
+    f->first_ns = 1700000000000000000ull + (uint64_t)i * 1000000;
+    f->last_ns = f->first_ns + (second ? 300000000ull : 0);
+    f->id = np_flow_id(&f->key, f->first_ns);
+    f->pkts[0] = second ? 2 : 1;
+    f->bytes[0] = 42u * f->pkts[0];
+    memset(p, 0, sizeof(*p));
+    p->caplen = p->wirelen = build_v4_udp(frame, src, dst, sp, dp);
+    p->ts_ns = f->last_ns;
+    p->linktype = NP_LINK_ETHERNET;
+    p->ts_prec = 9;
+    p->data = frame;
+}
+
+static uint32_t count_query(struct np_store *st, const struct np_store_query *q,
+                            struct np_store_cursor_stats *stats)
+{
+    struct np_err err = { 0 };
+    struct np_store_cursor *c = np_store_cursor_open(st, q, &err);
+    if (c == NULL)
+        fail_msg("cursor_open: %s", err.msg);
+    struct np_pkt p;
+    uint32_t n = 0;
+    uint64_t last = 0;
+    enum np_rc rc;
+    while ((rc = np_store_cursor_next(c, &p, &err)) == NP_OK) {
+        assert_true(p.frame_no > last);
+        last = p.frame_no;
+        n++;
+    }
+    assert_int_equal(rc, NP_EOF);
+    *stats = *np_store_cursor_stats(c);
+    np_store_cursor_close(c);
+    return n;
+}
+
+/* 90,000 flows of two packets each, the last 70,000 with no commit: more
+ * rows than one key block takes (PEND_MAX), blocks of many buckets, start
+ * rows closed by final rows in later blocks. Host, port and flow queries
+ * count exactly what they must, reading only the chunks that hold it. */
+static void many_flows_are_indexed_in_blocks_and_found_exactly(void **state)
+{
+    (void)state;
+    char *path = tmp_path("many.db");
+    remove_db(path);
+    struct np_store *st = open_ok(path, true, true);
+    struct np_err err = { 0 };
+    struct np_store_rec_cfg cfg = { .source = "many" };
+    struct np_store_rec *r = np_store_rec_begin(st, &cfg, &err);
+    assert_non_null(r);
+    static uint8_t frame[64];
+    struct np_flow f;
+    struct np_pkt p;
+    const uint32_t lag = 300;
+    for (uint32_t k = 0; k < MANY_FLOWS + lag; k++) {
+        if (k < MANY_FLOWS) { /* flow k starts */
+            many_flow(k, &f, frame, &p, false);
+            assert_int_equal(np_store_rec_flow(r, &f, &err), NP_OK);
+            assert_int_equal(np_store_rec_packet(r, &p, f.id, &err), NP_OK);
+        }
+        if (k >= lag) { /* flow k - lag sends its second packet and ends */
+            many_flow(k - lag, &f, frame, &p, true);
+            assert_int_equal(np_store_rec_packet(r, &p, f.id, &err), NP_OK);
+            assert_int_equal(np_store_rec_flow(r, &f, &err), NP_OK);
+        }
+        /* no commit after 20,000: more than PEND_MAX rows wait */
+        if (k % 5000 == 4999 && k < 20000)
+            assert_int_equal(np_store_rec_commit(r, 0, 0, &err), NP_OK);
+    }
+    assert_int_equal(np_store_rec_end(r, 0, 0, &err), NP_OK);
+    np_store_close(st);
+
+    assert_true(sql_int(path, "SELECT count(*) FROM flow_blocks") >= 6);
+    assert_true(sql_int(path, "SELECT max(n_buckets) FROM flow_blocks") >= 16);
+    assert_true(sql_int(path, "SELECT count(*) FROM flows WHERE open = 1") > 0);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM flows WHERE open = 1"),
+                     sql_int(path, "SELECT count(*) FROM flows WHERE open = 2"));
+    assert_int_equal(sql_int(path, "SELECT count(DISTINCT id) FROM flows"), MANY_FLOWS);
+    int64_t total = sql_int(path, "SELECT count(*) FROM chunks");
+
+    st = open_ok(path, false, false);
+    struct np_store_query q;
+    struct np_store_cursor_stats cs;
+    /* 192.0.2.5: flows i with i % 97 == 5, two packets each */
+    query_all(&q, 1);
+    q.has_host = true;
+    q.host_ver = 4;
+    memcpy(q.host, "\xc0\x00\x02\x05", 4);
+    uint32_t want = 0;
+    for (uint32_t i = 0; i < MANY_FLOWS; i++)
+        want += i % 97 == 5 ? 2 : 0;
+    assert_int_equal(count_query(st, &q, &cs), want);
+    /* 10.0.97.175: flow 25007 only */
+    memcpy(q.host, "\x0a\x00\x61\xaf", 4);
+    assert_int_equal(count_query(st, &q, &cs), 2);
+    assert_true(cs.chunks_read <= 2 && cs.chunks_read < (uint64_t)total);
+    /* port 1024 + 777: flows 777 and 50777 */
+    query_all(&q, 1);
+    q.port = 1024 + 777;
+    assert_int_equal(count_query(st, &q, &cs), 4);
+    assert_true(cs.chunks_read <= 4);
+    /* 10.1.36.255 (flow 75007): started and ended with no commit between */
+    query_all(&q, 1);
+    q.has_host = true;
+    q.host_ver = 4;
+    memcpy(q.host, "\x0a\x01\x24\xff", 4);
+    assert_int_equal(count_query(st, &q, &cs), 2);
+    assert_true(cs.chunks_read <= 2);
+    /* port 7003 with host 192.0.2.16: i % 13 == 3 and i % 97 == 16 */
+    q.has_host = true;
+    q.host_ver = 4;
+    memcpy(q.host, "\xc0\x00\x02\x10", 4);
+    q.port = 7003;
+    want = 0;
+    for (uint32_t i = 0; i < MANY_FLOWS; i++)
+        want += i % 13 == 3 && i % 97 == 16 ? 2 : 0;
+    assert_int_equal(count_query(st, &q, &cs), want);
+    /* a flow by id */
+    many_flow(33333, &f, frame, &p, false);
+    query_all(&q, 1);
+    q.has_flow = true;
+    q.flow_id = f.id;
+    assert_int_equal(count_query(st, &q, &cs), 2);
+    assert_true(cs.chunks_read <= 2);
+    np_store_close(st);
+
+    /* deleting the session leaves no flow row, block or bucket */
+    st = open_ok(path, false, true);
+    assert_int_equal(np_store_session_delete(st, 1, &err), NP_OK);
+    np_store_close(st);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM flows"), 0);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM flow_blocks"), 0);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM flow_keys"), 0);
+    assert_integrity_ok(path);
+    free(path);
+}
+
 struct list_ctx {
     struct np_store_session s[16];
     int n;
@@ -774,7 +992,28 @@ static void a_database_from_a_newer_schema_is_refused_with_one_clear_line(void *
         char want[512];
         snprintf(want, sizeof(want),
                  "cannot open %s: database made by a newer netpeek (schema 7, this one reads up "
-                 "to 1)",
+                 "to 2)",
+                 path);
+        assert_string_equal(err.msg, want);
+    }
+    free(path);
+}
+
+static void a_database_of_the_unreleased_schema_1_is_refused_with_one_clear_line(void **state)
+{
+    (void)state;
+    char *path = tmp_path("schema1.db");
+    remove_db(path);
+    np_store_close(open_ok(path, true, true));
+    sql(path, "PRAGMA user_version = 1");
+    for (int w = 0; w < 2; w++) {
+        struct np_err err = { 0 };
+        assert_null(np_store_open(path, false, w == 1, &err));
+        assert_int_equal(err.rc, NP_ERR_USAGE);
+        char want[512];
+        snprintf(want, sizeof(want),
+                 "cannot open %s: schema 1 is an unreleased development format that this netpeek "
+                 "does not read; record the session again",
                  path);
         assert_string_equal(err.msg, want);
     }
@@ -899,12 +1138,15 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(packets_round_trip_exactly_across_chunks_of_both_bounds),
         cmocka_unit_test(queries_return_exactly_what_a_brute_force_filter_returns),
+        cmocka_unit_test(queries_on_a_recording_session_find_its_open_flows),
+        cmocka_unit_test(many_flows_are_indexed_in_blocks_and_found_exactly),
         cmocka_unit_test(sessions_are_listed_newest_first_with_their_counters),
         cmocka_unit_test(session_ids_resolve_by_unique_prefix_and_report_ambiguity),
         cmocka_unit_test(delete_removes_everything_and_refuses_a_recording_session),
         cmocka_unit_test(
                 a_killed_recorder_leaves_an_interrupted_session_with_its_committed_packets),
         cmocka_unit_test(a_database_from_a_newer_schema_is_refused_with_one_clear_line),
+        cmocka_unit_test(a_database_of_the_unreleased_schema_1_is_refused_with_one_clear_line),
         cmocka_unit_test(files_that_are_not_our_databases_are_refused),
         cmocka_unit_test(a_read_only_database_is_refused_for_writing_but_readable),
         cmocka_unit_test(a_damaged_chunk_blob_is_counted_and_skipped),
