@@ -17,6 +17,7 @@ static const struct {
     { "replay", np_cmd_replay, "send a session onto an interface, or print it, on time" },
     { "export", np_cmd_export, "write a session to a pcap or pcapng file" },
     { "handshake", np_cmd_handshake, "TCP handshake monitor: successes, rejects, timeouts" },
+    { "stat", np_cmd_stat, "read the statistics socket of a running handshake monitor" },
     { "interfaces", np_cmd_interfaces, "list capture interfaces" },
 };
 

@@ -11,6 +11,7 @@
  */
 #include "analyze/handshake.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -528,4 +529,72 @@ const char *np_hs_outcome_name(enum np_hs_outcome o)
         return "failure (timeout)";
     }
     return "?";
+}
+
+#define JLIT(s) (s), sizeof(s) - 1 /* a literal and its length */
+
+/* Appends to dst (cap bytes) at *len, counting what does not fit. */
+static void jput(char *dst, size_t cap, size_t *len, const char *s, size_t n)
+{
+    if (*len < cap) {
+        size_t k = cap - *len < n ? cap - *len : n;
+        memcpy(dst + *len, s, k);
+    }
+    *len += n;
+}
+
+static void jstr(char *dst, size_t cap, size_t *len, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    jput(dst, cap, len, "\"", 1);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        char e[6] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15] };
+        if (ch == '"' || ch == '\\') {
+            e[1] = (char)ch;
+            jput(dst, cap, len, e, 2);
+        } else if (ch < 0x20) {
+            jput(dst, cap, len, e, 6);
+        } else {
+            jput(dst, cap, len, s, 1);
+        }
+    }
+    jput(dst, cap, len, "\"", 1);
+}
+
+static void jnum(char *dst, size_t cap, size_t *len, const char *key, uint64_t v, bool last)
+{
+    char b[64];
+    int n = snprintf(b, sizeof(b), "\"%s\":%llu%s", key, (unsigned long long)v, last ? "" : ",");
+    jput(dst, cap, len, b, (size_t)n);
+}
+
+size_t np_handshake_json(char *dst, size_t cap, const struct np_hs_exprs *x,
+                         const struct np_hs_counts *c, const struct np_hs_pcap_counts *p)
+{
+    size_t len = 0;
+    size_t room = cap > 0 ? cap - 1 : 0;
+    jput(dst, room, &len, JLIT("["));
+    for (uint32_t i = 0; i < x->n_named; i++) {
+        jput(dst, room, &len, JLIT("{"));
+        jstr(dst, room, &len, np_hs_exprs_named(x, i)->name);
+        jput(dst, room, &len, JLIT(":{\"success\":{"));
+        jnum(dst, room, &len, "total", c[i].success, false);
+        jnum(dst, room, &len, "dupsyn", c[i].dupsyn, false);
+        jnum(dst, room, &len, "dupsynack", c[i].dupsynack, true);
+        jput(dst, room, &len, JLIT("},\"failure\":{"));
+        jnum(dst, room, &len, "total", c[i].failure, false);
+        jnum(dst, room, &len, "timeout", c[i].timeout, false);
+        jnum(dst, room, &len, "reject", c[i].reject, false);
+        jnum(dst, room, &len, "unreach", c[i].unreach, true);
+        jput(dst, room, &len, JLIT("}}},"));
+    }
+    jput(dst, room, &len, JLIT("{\"pcap\":{\"stats\":{"));
+    jnum(dst, room, &len, "recv", p->recv, false);
+    jnum(dst, room, &len, "drop", p->drop, false);
+    jnum(dst, room, &len, "ifdrop", p->ifdrop, true);
+    jput(dst, room, &len, JLIT("}}}]"));
+    if (cap > 0)
+        dst[len < room ? len : room] = '\0';
+    return len;
 }

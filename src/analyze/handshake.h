@@ -118,6 +118,21 @@ uint64_t np_handshake_now(const struct np_handshake *h);
 /* The first packet's timestamp; 0 before any packet. */
 uint64_t np_handshake_first(const struct np_handshake *h);
 
+/* Capture statistics as tcpeek's JSON names them. */
+struct np_hs_pcap_counts {
+    uint64_t recv, drop, ifdrop;
+};
+
+/* tcpeek's statistics JSON, one array on one line without a line end:
+ *   [{"NAME":{"success":{"total":N,"dupsyn":N,"dupsynack":N},
+ *             "failure":{"total":N,"timeout":N,"reject":N,"unreach":N}}},...,
+ *    {"pcap":{"stats":{"recv":N,"drop":N,"ifdrop":N}}}]
+ * c holds x->n_named counts, named filters in command-line order; names are
+ * JSON-escaped. Writes at most cap bytes into dst (NUL-terminated when cap
+ * > 0) and returns the length of the whole text, as snprintf does. */
+size_t np_handshake_json(char *dst, size_t cap, const struct np_hs_exprs *x,
+                         const struct np_hs_counts *c, const struct np_hs_pcap_counts *p);
+
 /* "success", "failure (reject)", ... */
 const char *np_hs_outcome_name(enum np_hs_outcome o);
 

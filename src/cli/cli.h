@@ -20,6 +20,7 @@ int np_cmd_query(int argc, char **argv);
 int np_cmd_replay(int argc, char **argv);
 int np_cmd_export(int argc, char **argv);
 int np_cmd_handshake(int argc, char **argv);
+int np_cmd_stat(int argc, char **argv);
 
 /* Prints "netpeek CMD: MSG" on stderr and returns the exit code for err->rc. */
 int np_cli_fail(const char *cmd, const struct np_err *err);

@@ -11,7 +11,9 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@
 #include "cli/options.h"
 #include "core/out.h"
 #include "core/packet.h"
+#include "sink/unix_sock.h"
 #include "source/iface.h"
 #include "source/source.h"
 
@@ -30,7 +33,11 @@ static const struct np_cmd_opt hs_opts[] = {
     { NP_OPT_IFACE, 'i', NULL },
     { NP_OPT_READ, 'r', NULL },
     { NP_OPT_LOCAL, 0, NULL },
-    { NP_OPT_SOCKET, 'U', NULL },
+    { NP_OPT_SOCKET, 'U',
+      "the statistics socket (default with -i: /var/run/netpeek/handshake.sock; with -r: "
+      "none unless given)" },
+    { NP_OPT_NO_SOCKET, 0, NULL },
+    { NP_OPT_LINGER, 0, NULL },
     { NP_OPT_CHECKSUM, 'c', NULL },
     { NP_OPT_TIMEOUT, 't', NULL },
     { NP_OPT_BUFFER_MB, 'B', NULL },
@@ -64,13 +71,17 @@ static const struct np_cmd hs_cmd = {
     "  is the server's; ANY: whatever is local, addr is the server's. Ports are the\n"
     "  server's. Without a name, the filter excludes what it matches from every\n"
     "  filter. Without a named filter, RX:RX@*:* and TX:TX@*:* apply.\n"
-    "Local addresses: every address of -i's interface, plus --local.",
+    "Local addresses: every address of -i's interface, plus --local.\n\n"
+    "Statistics socket (read it with 'netpeek stat'): a line GET answers the counts\n"
+    "since the start as tcpeek's JSON; REFRESH the differences since the previous\n"
+    "REFRESH; REFRESH NAME since NAME's previous REFRESH (at most 64 names).",
     hs_opts,
     sizeof(hs_opts) / sizeof(hs_opts[0]),
     "Examples:\n"
     "  netpeek handshake -i eth0\n"
     "  netpeek handshake -i eth0 --icmp web:RX@%:80:443 out:TX@192.168.0.0/24:% :RX@*:22\n"
-    "  netpeek handshake -r capture.pcap --local 10.0.0.0/8 -q\n",
+    "  netpeek handshake -r capture.pcap --local 10.0.0.0/8 -q\n"
+    "  netpeek handshake -r capture.pcap --local 10.0.0.0/8 -q -U /tmp/hs.sock --linger\n",
 };
 
 struct run {
@@ -264,6 +275,146 @@ static enum np_rc drop_privileges(const char *user, struct np_err *err)
     return NP_OK;
 }
 
+/* The statistics socket's answers. Slot 0 of base is the shared REFRESH
+ * baseline; slots 1.. are REFRESH NAME's, the least recently used one given
+ * to a new name when all are taken. */
+#define REFRESH_NAMES    64
+#define REFRESH_NAME_MAX 64
+
+struct baseline {
+    char name[REFRESH_NAME_MAX + 1];
+    bool used;
+    uint64_t last_use;
+    struct np_hs_counts c[NP_HS_MAX_FILTERS];
+    struct np_hs_pcap_counts p;
+};
+
+struct stats_srv {
+    const struct np_hs_exprs *x;  /* borrowed */
+    const struct np_handshake *h; /* borrowed */
+    struct np_source *src;        /* borrowed */
+    struct baseline *base;        /* owned; 1 + REFRESH_NAMES */
+    uint64_t uses;
+};
+
+static void reply_str(struct np_unix_sock_reply *r, const char *s)
+{
+    np_unix_sock_reply_add(r, s, strlen(s));
+}
+
+static uint64_t minus(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : 0;
+}
+
+/* The baseline of REFRESH (name NULL) or REFRESH name; NULL for a bad name. */
+static struct baseline *find_base(struct stats_srv *v, const char *name, size_t n)
+{
+    if (name == NULL)
+        return &v->base[0];
+    if (n == 0 || n > REFRESH_NAME_MAX)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] <= ' ' || name[i] == 0x7f)
+            return NULL;
+    struct baseline *lru = NULL;
+    for (uint32_t i = 1; i <= REFRESH_NAMES; i++) {
+        struct baseline *b = &v->base[i];
+        if (b->used && strlen(b->name) == n && memcmp(b->name, name, n) == 0)
+            return b;
+        if (lru == NULL || !b->used || (lru->used && b->last_use < lru->last_use))
+            lru = b;
+    }
+    memset(lru, 0, sizeof(*lru)); /* a new name starts from zero, as REFRESH's first */
+    memcpy(lru->name, name, n);
+    lru->used = true;
+    return lru;
+}
+
+static void on_request(const char *line, size_t n, struct np_unix_sock_reply *reply, void *ctx)
+{
+    struct stats_srv *v = ctx;
+    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+        n--;
+    struct np_hs_counts cur[NP_HS_MAX_FILTERS];
+    uint32_t nf = v->x->n_named;
+    for (uint32_t i = 0; i < nf; i++)
+        cur[i] = *np_handshake_counts(v->h, i);
+    const struct np_source_stats *ss = np_source_stats(v->src);
+    struct np_hs_pcap_counts p = { ss->pkts_read, ss->kernel_drops, ss->if_drops };
+
+    if (n == 3 && strncasecmp(line, "GET", 3) == 0) {
+        /* as it is */
+    } else if (n >= 7 && strncasecmp(line, "REFRESH", 7) == 0 && (n == 7 || line[7] == ' ')) {
+        const char *name = NULL;
+        size_t nl = 0;
+        if (n > 7) {
+            name = line + 7;
+            nl = n - 7;
+            while (nl > 0 && *name == ' ') {
+                name++;
+                nl--;
+            }
+        }
+        struct baseline *b = find_base(v, name, nl);
+        if (b == NULL) {
+            reply_str(reply, "{\"error\":\"REFRESH NAME: 1 to 64 bytes, no spaces or "
+                             "control characters\"}");
+            return;
+        }
+        b->last_use = ++v->uses;
+        for (uint32_t i = 0; i < nf; i++) {
+            struct np_hs_counts d = {
+                minus(cur[i].success, b->c[i].success),     minus(cur[i].dupsyn, b->c[i].dupsyn),
+                minus(cur[i].dupsynack, b->c[i].dupsynack), minus(cur[i].failure, b->c[i].failure),
+                minus(cur[i].timeout, b->c[i].timeout),     minus(cur[i].reject, b->c[i].reject),
+                minus(cur[i].unreach, b->c[i].unreach),
+            };
+            b->c[i] = cur[i];
+            cur[i] = d;
+        }
+        struct np_hs_pcap_counts d = { minus(p.recv, b->p.recv), minus(p.drop, b->p.drop),
+                                       minus(p.ifdrop, b->p.ifdrop) };
+        b->p = p;
+        p = d;
+    } else {
+        reply_str(reply, "{\"error\":\"unknown request: send GET, REFRESH or REFRESH NAME\"}");
+        return;
+    }
+    size_t len = np_handshake_json(NULL, 0, v->x, cur, &p);
+    char *buf = malloc(len + 1);
+    if (buf == NULL)
+        return; /* closed without an answer */
+    np_handshake_json(buf, len + 1, v->x, cur, &p);
+    np_unix_sock_reply_add(reply, buf, len);
+    free(buf);
+}
+
+/* The socket, owned by -u's user when given. NULL with err set. */
+static struct np_unix_sock *open_socket(const struct np_opts *o, struct stats_srv *v,
+                                        struct np_err *err)
+{
+    struct np_unix_sock_cfg cfg = {
+        .path = o->socket_path, .mode = 0660, .uid = (uid_t)-1, .gid = (gid_t)-1
+    };
+    if (o->user != NULL) {
+        errno = 0;
+        struct passwd *pw = getpwnam(o->user);
+        if (pw == NULL) {
+            np_err_set(err, NP_ERR_USAGE, "-u: no user '%s'", o->user);
+            return NULL;
+        }
+        cfg.uid = pw->pw_uid;
+        cfg.gid = pw->pw_gid;
+    }
+    v->base = calloc(1 + REFRESH_NAMES, sizeof(*v->base));
+    if (v->base == NULL) {
+        np_err_set(err, NP_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    return np_unix_sock_create(&cfg, on_request, v, err);
+}
+
 static bool has_dir(const struct np_hs_exprs *x)
 {
     for (uint32_t i = 0; i < x->n_filters; i++)
@@ -282,6 +433,8 @@ int np_cmd_handshake(int argc, char **argv)
     struct np_hs_exprs x;
     struct np_hs_local local;
     struct run r = { 0 };
+    struct stats_srv sv = { 0 };
+    struct np_unix_sock *us = NULL;
     int code = 0;
     bool con_open = false;
     bool done;
@@ -315,9 +468,11 @@ int np_cmd_handshake(int argc, char **argv)
     if (src == NULL)
         goto fail;
     bool live = o.src.iface != NULL;
-    if (live && add_iface_addrs(o.src.iface, &local, &err) != NP_OK)
+    if (o.linger && (live || !o.socket_given || o.no_socket)) {
+        np_err_set(&err, NP_ERR_USAGE, "--linger is for -r with -U");
         goto fail;
-    if (o.user != NULL && drop_privileges(o.user, &err) != NP_OK)
+    }
+    if (live && add_iface_addrs(o.src.iface, &local, &err) != NP_OK)
         goto fail;
     if (local.n == 0 && has_dir(&x))
         msg(&r, LOG_WARNING,
@@ -339,6 +494,17 @@ int np_cmd_handshake(int argc, char **argv)
         np_err_set(&err, NP_ERR_NOMEM, "out of memory for packet batches");
         goto fail;
     }
+    /* tcpeek serves the socket when capturing; for files it is asked for */
+    if (!o.no_socket && (live || o.socket_given)) {
+        sv.x = &x;
+        sv.h = h;
+        sv.src = src;
+        us = open_socket(&o, &sv, &err);
+        if (us == NULL)
+            goto fail;
+    }
+    if (o.user != NULL && drop_privileges(o.user, &err) != NP_OK)
+        goto fail;
 
     np_cli_catch_signals(src);
     if (live && o.loglevel >= LOG_NOTICE && !r.use_syslog)
@@ -355,6 +521,8 @@ int np_cmd_handshake(int argc, char **argv)
             msg(&r, LOG_WARNING, "%s", w);
         if (live)
             np_out_flush(&r.con);
+        if (us != NULL)
+            np_unix_sock_serve(us, 0);
     } while (rc == NP_OK);
     np_cli_catch_signals(NULL);
     np_handshake_finish(h);
@@ -364,6 +532,11 @@ int np_cmd_handshake(int argc, char **argv)
     uint64_t from_ns = live ? start_ns : np_handshake_first(h);
     uint64_t to_ns = live ? wall_ns() : np_handshake_now(h);
     summary(stderr, &o, &x, h, src, from_ns, to_ns);
+    if (o.linger && rc == NP_OK) {
+        np_cli_catch_signals(NULL);
+        while (!*np_cli_stop_flag())
+            np_unix_sock_serve(us, 1000);
+    }
     if (rc != NP_OK) {
         code = np_cli_fail("handshake", &err);
         if (code == 2 && err.rc != NP_ERR_USAGE)
@@ -373,6 +546,8 @@ int np_cmd_handshake(int argc, char **argv)
 fail:
     code = np_cli_fail("handshake", &err);
 out:
+    np_unix_sock_destroy(us);
+    free(sv.base);
     if (con_open) {
         np_out_flush(&r.con);
         np_out_fini(&r.con);

@@ -114,6 +114,16 @@ static const struct def defs[NP_OPT_MAX] = {
     [NP_OPT_LOCAL] = { "local", "ADDR[/PREFIX]",
                        "this address or network is local (repeatable; with -r, says which "
                        "sessions are RX and TX)" },
+    [NP_OPT_NO_SOCKET] = { "no-socket", NULL, "serve no statistics socket" },
+    [NP_OPT_LINGER] = { "linger", NULL,
+                        "with -r and -U: once the files are read and the summary printed, "
+                        "keep serving the socket until Ctrl-C or SIGTERM" },
+    [NP_OPT_GMETRIC] = { "gmetric", NULL,
+                         "send REFRESH and run gmetric once per reject, timeout, unreach, "
+                         "dupsyn and dupsynack count" },
+    [NP_OPT_GMETRIC_PATH] = { "gmetric-path", "PATH",
+                              "the gmetric program (default gmetric, searched in PATH)" },
+    [NP_OPT_PROMETHEUS] = { "prometheus", NULL, "Prometheus text exposition format" },
 };
 
 void np_opts_init(struct np_opts *o)
@@ -134,6 +144,7 @@ void np_opts_init(struct np_opts *o)
     o->socket_path = "/var/run/netpeek/handshake.sock";
     o->hs_timeout_ns = 60ull * 1000000000u;
     o->loglevel = LOG_NOTICE;
+    o->gmetric_path = "gmetric";
 }
 
 void np_opts_fini(struct np_opts *o)
@@ -529,6 +540,24 @@ static enum np_rc apply(struct np_opts *o, enum np_opt_id id, const char *v, str
         if (*v == '\0')
             return np_err_set(err, NP_ERR_USAGE, "--%s: give a path", name);
         o->socket_path = v;
+        o->socket_given = true;
+        break;
+    case NP_OPT_NO_SOCKET:
+        o->no_socket = true;
+        break;
+    case NP_OPT_LINGER:
+        o->linger = true;
+        break;
+    case NP_OPT_GMETRIC:
+        o->gmetric = true;
+        break;
+    case NP_OPT_GMETRIC_PATH:
+        if (*v == '\0')
+            return np_err_set(err, NP_ERR_USAGE, "--%s: give a path", name);
+        o->gmetric_path = v;
+        break;
+    case NP_OPT_PROMETHEUS:
+        o->prometheus = true;
         break;
     case NP_OPT_CHECKSUM:
         rc = parse_u64(name, v, 0, 2, false, &x, err);

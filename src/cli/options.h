@@ -69,6 +69,11 @@ enum np_opt_id {
     NP_OPT_LOGLEVEL,
     NP_OPT_ICMP,
     NP_OPT_LOCAL,
+    NP_OPT_NO_SOCKET,
+    NP_OPT_LINGER,
+    NP_OPT_GMETRIC,
+    NP_OPT_GMETRIC_PATH,
+    NP_OPT_PROMETHEUS,
     NP_OPT_MAX,
 };
 
@@ -129,6 +134,13 @@ struct np_opts {
     bool icmp;               /* --icmp */
     const char **locals;     /* --local, in order; owned array, strings borrowed */
     size_t n_locals;
+    /* the statistics socket (handshake) and its reader (stat) */
+    bool socket_given;        /* -U was given */
+    bool no_socket;           /* --no-socket */
+    bool linger;              /* --linger: serve the socket after the input ends */
+    bool gmetric;             /* stat -g */
+    const char *gmetric_path; /* stat --gmetric-path (gmetric) */
+    bool prometheus;          /* stat --prometheus */
     /* Positional arguments: refused unless the command sets args_ok before
      * parsing; then args points into argv (n_args of them, in order). */
     bool args_ok;
