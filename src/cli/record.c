@@ -72,8 +72,8 @@ static const struct np_cmd record_cmd = {
 struct run {
     struct np_store_rec *rec;
     struct np_source *src;
-    enum np_rc src_rc; /* first store error, with serr */
-    struct np_err serr;
+    enum np_rc store_rc; /* first store error, with store_err */
+    struct np_err store_err;
     struct {
         uint64_t frame_no, flow_id;
     } ring[FLOW_RING];
@@ -93,9 +93,9 @@ static uint64_t mono_ns(void)
 
 static void keep_error(struct run *r, enum np_rc rc, const struct np_err *err)
 {
-    if (rc != NP_OK && r->src_rc == NP_OK) {
-        r->src_rc = rc;
-        r->serr = *err;
+    if (rc != NP_OK && r->store_rc == NP_OK) {
+        r->store_rc = rc;
+        r->store_err = *err;
     }
 }
 
@@ -103,8 +103,10 @@ static void on_pkt(const struct np_flow *f, const struct np_flow_pkt *fp, void *
 {
     struct run *r = ctx;
     struct np_err err;
+    if (r->store_rc != NP_OK)
+        return; /* the store failed: nothing more goes to it */
     if (fp->new_flow)
-        keep_error(r, np_store_rec_flow(r->rec, f, &err), &err);
+        keep_error(r, np_store_rec_flow(r->rec, f, false, &err), &err);
     uint32_t n = fp->frag_n > 0 ? fp->frag_n : 1;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t fn = fp->frag_n > 0 ? fp->frags[i].frame_no : fp->pkt->frame_no;
@@ -119,7 +121,8 @@ static void on_end(const struct np_flow *f, uint32_t idx, enum np_flow_end why, 
     (void)why;
     struct run *r = ctx;
     struct np_err err;
-    keep_error(r, np_store_rec_flow(r->rec, f, &err), &err);
+    if (r->store_rc == NP_OK)
+        keep_error(r, np_store_rec_flow(r->rec, f, true, &err), &err);
 }
 
 static void progress_line(struct run *r, uint64_t now)
@@ -140,7 +143,7 @@ static void progress_line(struct run *r, uint64_t now)
 static enum np_rc after_batch(const struct np_batch *b, void *ctx, struct np_err *err)
 {
     struct run *r = ctx;
-    for (uint32_t i = 0; i < b->n && r->src_rc == NP_OK; i++) {
+    for (uint32_t i = 0; i < b->n && r->store_rc == NP_OK; i++) {
         const struct np_pkt *p = &b->pkts[i];
         uint64_t slot = p->frame_no % FLOW_RING;
         uint64_t flow = r->ring[slot].frame_no == p->frame_no ? r->ring[slot].flow_id : 0;
@@ -148,7 +151,7 @@ static enum np_rc after_batch(const struct np_batch *b, void *ctx, struct np_err
         keep_error(r, np_store_rec_packet(r->rec, p, flow, &e), &e);
     }
     uint64_t now = mono_ns();
-    if (r->src_rc == NP_OK && now - r->last_commit_ns >= COMMIT_EVERY_NS) {
+    if (r->store_rc == NP_OK && now - r->last_commit_ns >= COMMIT_EVERY_NS) {
         const struct np_source_stats *ss = np_source_stats(r->src);
         struct np_err e;
         keep_error(r, np_store_rec_commit(r->rec, ss->kernel_drops, ss->if_drops, &e), &e);
@@ -156,9 +159,9 @@ static enum np_rc after_batch(const struct np_batch *b, void *ctx, struct np_err
     }
     if (r->progress && now - r->last_progress_ns >= PROGRESS_EVERY_NS)
         progress_line(r, now);
-    if (r->src_rc != NP_OK) {
-        *err = r->serr;
-        return r->src_rc;
+    if (r->store_rc != NP_OK) {
+        *err = r->store_err;
+        return r->store_rc;
     }
     return NP_OK;
 }
@@ -193,14 +196,14 @@ static enum np_rc declare_ifaces(struct run *r, const struct np_opts *o, struct 
     return NP_OK;
 }
 
-static void summary(const struct run *r, const struct np_opts *o, double secs)
+static void summary(const struct run *r, const struct np_store_rec_stats *st,
+                    const struct np_opts *o, int64_t id, double secs)
 {
-    const struct np_store_rec_stats *st = np_store_rec_stats(r->rec);
     const struct np_source_stats *ss = np_source_stats(r->src);
     fprintf(stderr,
             "netpeek record: session %lld in %s: %llu packets, %llu bytes, %llu flows, %llu "
             "chunks in %.1f s (%.0f pkt/s)\n",
-            (long long)np_store_rec_id(r->rec), o->database, (unsigned long long)st->packets,
+            (long long)id, o->database, (unsigned long long)st->packets,
             (unsigned long long)st->bytes, (unsigned long long)st->flows,
             (unsigned long long)st->chunks, secs, secs > 0 ? (double)st->packets / secs : 0.0);
     if (r->live || ss->kernel_drops || ss->if_drops)
@@ -278,14 +281,14 @@ int np_cmd_record(int argc, char **argv)
         fputc('\n', stderr);
     /* pcapng interfaces announced after the start */
     struct np_err ierr;
-    if (r->src_rc == NP_OK && declare_ifaces(r, &o, &ierr) != NP_OK)
+    if (r->store_rc == NP_OK && declare_ifaces(r, &o, &ierr) != NP_OK)
         keep_error(r, ierr.rc, &ierr);
-    if (r->src_rc != NP_OK) {
+    if (r->store_rc != NP_OK) {
         /* The store failed: the session keeps what was committed, and its
          * lock goes with the process, so it is listed as interrupted. */
         fprintf(stderr, "netpeek record: %s (session %lld keeps the packets committed before)\n",
-                r->serr.msg, (long long)np_store_rec_id(r->rec));
-        code = r->serr.rc == NP_ERR_USAGE ? 2 : 1;
+                r->store_err.msg, (long long)np_store_rec_id(r->rec));
+        code = r->store_err.rc == NP_ERR_USAGE ? 2 : 1;
         goto out;
     }
     /* Whatever stopped the source, what was captured is committed. */
@@ -295,15 +298,17 @@ int np_cmd_record(int argc, char **argv)
         code = np_cli_fail("record", &cerr);
         goto out;
     }
-    if (!o.quiet)
-        summary(r, &o, secs);
     struct np_store_rec *rec = r->rec;
+    struct np_store_rec_stats rs = *np_store_rec_stats(rec);
+    int64_t id = np_store_rec_id(rec);
     r->rec = NULL;
     struct np_err eerr;
-    if (np_store_rec_end(rec, ss->kernel_drops, ss->if_drops, &eerr) != NP_OK && rc == NP_OK) {
-        rc = eerr.rc;
-        err = eerr;
+    if (np_store_rec_end(rec, ss->kernel_drops, ss->if_drops, &eerr) != NP_OK) {
+        code = np_cli_fail("record", &eerr);
+        goto out;
     }
+    if (!o.quiet)
+        summary(r, &rs, &o, id, secs);
     if (rc != NP_OK) {
         code = np_cli_fail("record", &err);
         if (code == 2 && err.rc != NP_ERR_USAGE)

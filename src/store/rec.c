@@ -478,7 +478,10 @@ enum np_rc np_store_rec_packet(struct np_store_rec *r, const struct np_pkt *p, u
 {
     enum np_rc out;
     size_t need = NP_CHUNK_HDR + (size_t)p->caplen;
-    if (r->n_pkts == NP_STORE_CHUNK_PKTS || (r->n_pkts > 0 && r->len + need > r->cap)) {
+    /* The bound is NP_STORE_CHUNK_BYTES, not the buffer's size: a packet
+     * larger than a chunk grows the buffer once and gets a chunk of its own. */
+    if (r->n_pkts == NP_STORE_CHUNK_PKTS ||
+        (r->n_pkts > 0 && r->len + need > NP_STORE_CHUNK_BYTES)) {
         out = flush_chunk(r, err);
         if (out != NP_OK)
             return out;
@@ -516,7 +519,8 @@ enum np_rc np_store_rec_packet(struct np_store_rec *r, const struct np_pkt *p, u
         flow_mark(r, flow_id);
     } else {
         /* A packet with addresses but no flow (a fragment whose datagram
-         * never completed): host and port queries must read this chunk. */
+         * never completed, or completed only in a later batch of the
+         * recorder): host and port queries must read this chunk. */
         struct np_dpkt d;
         np_decode(p->linktype, p->data, p->caplen, wirelen, &d, &r->dec);
         if (d.ip_ver != 0)
@@ -604,12 +608,24 @@ static struct pend *pend_add(struct np_store_rec *r, struct np_err *err)
     return p;
 }
 
-enum np_rc np_store_rec_flow(struct np_store_rec *r, const struct np_flow *f, struct np_err *err)
+enum np_rc np_store_rec_flow(struct np_store_rec *r, const struct np_flow *f, bool end,
+                             struct np_err *err)
 {
     enum np_rc out = open_grow(r, err);
     if (out != NP_OK)
         return out;
     uint32_t i = open_find(r, f->id);
+    if (!r->open[i].used && end) { /* an end without a start: its one row */
+        struct pend *p = pend_add(r, err);
+        if (p == NULL)
+            return err->rc;
+        pend_fill(p, f);
+        p->open = 0;
+        r->stats.flows++;
+        return NP_OK;
+    }
+    if (r->open[i].used && !end)
+        return NP_OK;       /* started already */
     if (!r->open[i].used) { /* its start */
         struct pend *p = pend_add(r, err);
         if (p == NULL)
@@ -767,8 +783,9 @@ static enum np_rc update_session(struct np_store_rec *r, uint64_t drops, uint64_
 {
     sqlite3_stmt *s = r->upd_session;
     sqlite3_bind_int64(s, 1, r->id);
-    sqlite3_bind_int64(s, 2, (int64_t)r->first_ns);
-    sqlite3_bind_int64(s, 3, (int64_t)r->last_ns);
+    /* clamped as chunk times are (flush_chunk) */
+    sqlite3_bind_int64(s, 2, r->first_ns > INT64_MAX ? INT64_MAX : (int64_t)r->first_ns);
+    sqlite3_bind_int64(s, 3, r->last_ns > INT64_MAX ? INT64_MAX : (int64_t)r->last_ns);
     sqlite3_bind_int64(s, 4, (int64_t)r->stats.packets);
     sqlite3_bind_int64(s, 5, (int64_t)r->stats.bytes);
     sqlite3_bind_int64(s, 6, (int64_t)r->wire_bytes);

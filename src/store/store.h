@@ -145,13 +145,15 @@ enum np_rc np_store_rec_iface(struct np_store_rec *r, const struct np_store_ifac
 enum np_rc np_store_rec_packet(struct np_store_rec *r, const struct np_pkt *p, uint64_t flow_id,
                                struct np_err *err);
 
-/* Called twice per flow: when it starts, before its first packet goes to
- * np_store_rec_packet, and when it ends, with its final counts (a call for
- * a flow id already started is its end). Rows are appended, never
- * rewritten: a flow that ends before the next commit gets one row, its
- * final one; a flow still open at a commit gets a start row then (so that
- * queries during the recording find it) and a final row when it ends. */
-enum np_rc np_store_rec_flow(struct np_store_rec *r, const struct np_flow *f, struct np_err *err);
+/* Called twice per flow: when it starts (end false), before its first
+ * packet goes to np_store_rec_packet, and when it ends (end true), with its
+ * final counts. Rows are appended, never rewritten: a flow that ends before
+ * the next commit gets one row, its final one; a flow still open at a
+ * commit gets a start row then (so that queries during the recording find
+ * it) and a final row when it ends. An end without a start gets its final
+ * row alone; a second start is ignored. */
+enum np_rc np_store_rec_flow(struct np_store_rec *r, const struct np_flow *f, bool end,
+                             struct np_err *err);
 
 /* Writes the current chunk (if any) and commits everything so far, with
  * the session's counters and drops. */
