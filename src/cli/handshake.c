@@ -494,6 +494,9 @@ int np_cmd_handshake(int argc, char **argv)
         np_err_set(&err, NP_ERR_NOMEM, "out of memory for packet batches");
         goto fail;
     }
+    /* Caught before the socket exists, so that a SIGTERM from here on ends
+     * the run through the path that removes it. */
+    np_cli_catch_signals(src);
     /* tcpeek serves the socket when capturing; for files it is asked for */
     if (!o.no_socket && (live || o.socket_given)) {
         sv.x = &x;
@@ -506,7 +509,6 @@ int np_cmd_handshake(int argc, char **argv)
     if (o.user != NULL && drop_privileges(o.user, &err) != NP_OK)
         goto fail;
 
-    np_cli_catch_signals(src);
     if (live && o.loglevel >= LOG_NOTICE && !r.use_syslog)
         np_cli_listening("handshake", &o, src);
     uint64_t start_ns = wall_ns();

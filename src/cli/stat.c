@@ -77,10 +77,14 @@ static enum np_rc fetch(const char *path, const char *req, char **out, size_t *n
     size_t len = 0;
     enum np_rc rc;
     if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        rc = np_err_set(err, NP_ERR_USAGE,
-                        "cannot connect to %s: %s (is 'netpeek handshake' "
-                        "running with this -U?)",
-                        path, strerror(errno));
+        if (errno == EAGAIN || errno == ETIMEDOUT) /* its backlog is full: it is there */
+            rc = np_err_set(err, NP_ERR_USAGE, "%s: no answer within %d s (the monitor is busy)",
+                            path, ANSWER_TIMEOUT_MS / 1000);
+        else
+            rc = np_err_set(err, NP_ERR_USAGE,
+                            "cannot connect to %s: %s (is 'netpeek handshake' "
+                            "running with this -U?)",
+                            path, strerror(errno));
         goto done;
     }
     size_t rl = strlen(req);
@@ -410,9 +414,23 @@ int np_cmd_stat(int argc, char **argv)
         np_err_set(&err, NP_ERR_USAGE, "--name goes with -g");
         goto fail;
     }
+    /* The monitor's rule for a REFRESH name (cli/handshake.c): checked here
+     * so that a bad one is a usage error, not a refused request. */
+    if (o.name != NULL) {
+        size_t nl = strlen(o.name);
+        bool ok = nl >= 1 && nl <= 64;
+        for (size_t i = 0; ok && i < nl; i++)
+            ok = (unsigned char)o.name[i] > ' ' && o.name[i] != 0x7f;
+        if (!ok) {
+            np_err_set(&err, NP_ERR_USAGE,
+                       "--name: '%s' is not 1 to 64 bytes without spaces or control characters",
+                       o.name);
+            goto fail;
+        }
+    }
     char req[128];
     if (o.gmetric && o.name != NULL)
-        snprintf(req, sizeof(req), "REFRESH %.64s\r\n", o.name);
+        snprintf(req, sizeof(req), "REFRESH %s\r\n", o.name);
     else
         snprintf(req, sizeof(req), o.gmetric ? "REFRESH\r\n" : "GET\r\n");
     if (fetch(o.socket_path, req, &ans, &n, &err) != NP_OK)

@@ -159,6 +159,10 @@ try:
     calls = open(log).read().splitlines() if os.path.exists(log) else []
     check("-g --name again: the differences (zeros)",
           rc == 0 and len(calls) == 10 and all(" -v 0 " in c for c in calls), calls)
+    for bad in ("two words", "x" * 65):
+        rc, out, err = stat(sock, "-g", "--gmetric-path", fake, "--name", bad)
+        check(f"-g --name {bad[:12]!r}...: a usage error, one line",
+              rc == 2 and err.count("\n") == 1 and "--name" in err, (rc, err))
     rc, out, err = stat(sock, "-g", "--gmetric-path", os.path.join(tmp, "nope"))
     check("-g: a gmetric that cannot run is an error", rc == 1 and "gmetric" in err, (rc, err))
 
