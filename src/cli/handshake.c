@@ -276,15 +276,14 @@ static enum np_rc drop_privileges(const char *user, struct np_err *err)
 }
 
 /* The statistics socket's answers. Slot 0 of base is the shared REFRESH
- * baseline; slots 1.. are REFRESH NAME's, the least recently used one given
- * to a new name when all are taken. */
+ * baseline; slots 1.. are REFRESH NAME's, given to names in order of first
+ * use and never taken back: a 65th name is refused. */
 #define REFRESH_NAMES    64
 #define REFRESH_NAME_MAX 64
 
 struct baseline {
     char name[REFRESH_NAME_MAX + 1];
     bool used;
-    uint64_t last_use;
     struct np_hs_counts c[NP_HS_MAX_FILTERS];
     struct np_hs_pcap_counts p;
 };
@@ -294,7 +293,6 @@ struct stats_srv {
     const struct np_handshake *h; /* borrowed */
     struct np_source *src;        /* borrowed */
     struct baseline *base;        /* owned; 1 + REFRESH_NAMES */
-    uint64_t uses;
 };
 
 static void reply_str(struct np_unix_sock_reply *r, const char *s)
@@ -307,9 +305,13 @@ static uint64_t minus(uint64_t a, uint64_t b)
     return a > b ? a - b : 0;
 }
 
-/* The baseline of REFRESH (name NULL) or REFRESH name; NULL for a bad name. */
-static struct baseline *find_base(struct stats_srv *v, const char *name, size_t n)
+/* The baseline of REFRESH (name NULL) or REFRESH name; NULL for a bad name,
+ * with *full set when the name is new and every slot is taken: a slot is
+ * never taken from another name, whose next answer would then be the
+ * totals, not its differences. */
+static struct baseline *find_base(struct stats_srv *v, const char *name, size_t n, bool *full)
 {
+    *full = false;
     if (name == NULL)
         return &v->base[0];
     if (n == 0 || n > REFRESH_NAME_MAX)
@@ -317,18 +319,22 @@ static struct baseline *find_base(struct stats_srv *v, const char *name, size_t 
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)name[i] <= ' ' || name[i] == 0x7f)
             return NULL;
-    struct baseline *lru = NULL;
+    struct baseline *free_slot = NULL;
     for (uint32_t i = 1; i <= REFRESH_NAMES; i++) {
         struct baseline *b = &v->base[i];
         if (b->used && strlen(b->name) == n && memcmp(b->name, name, n) == 0)
             return b;
-        if (lru == NULL || !b->used || (lru->used && b->last_use < lru->last_use))
-            lru = b;
+        if (free_slot == NULL && !b->used)
+            free_slot = b;
     }
-    memset(lru, 0, sizeof(*lru)); /* a new name starts from zero, as REFRESH's first */
-    memcpy(lru->name, name, n);
-    lru->used = true;
-    return lru;
+    if (free_slot == NULL) {
+        *full = true;
+        return NULL;
+    }
+    memset(free_slot, 0, sizeof(*free_slot)); /* a new name starts from zero, as REFRESH's first */
+    memcpy(free_slot->name, name, n);
+    free_slot->used = true;
+    return free_slot;
 }
 
 static void on_request(const char *line, size_t n, struct np_unix_sock_reply *reply, void *ctx)
@@ -356,13 +362,15 @@ static void on_request(const char *line, size_t n, struct np_unix_sock_reply *re
                 nl--;
             }
         }
-        struct baseline *b = find_base(v, name, nl);
+        bool full;
+        struct baseline *b = find_base(v, name, nl, &full);
         if (b == NULL) {
-            reply_str(reply, "{\"error\":\"REFRESH NAME: 1 to 64 bytes, no spaces or "
-                             "control characters\"}");
+            reply_str(reply, full ? "{\"error\":\"REFRESH NAME: 64 names are in use; a new "
+                                    "one is refused\"}"
+                                  : "{\"error\":\"REFRESH NAME: 1 to 64 bytes, no spaces or "
+                                    "control characters\"}");
             return;
         }
-        b->last_use = ++v->uses;
         for (uint32_t i = 0; i < nf; i++) {
             struct np_hs_counts d = {
                 minus(cur[i].success, b->c[i].success),     minus(cur[i].dupsyn, b->c[i].dupsyn),

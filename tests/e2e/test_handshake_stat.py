@@ -104,6 +104,9 @@ try:
     check("REFRESH b: not taken by a nor by REFRESH", ask(sock, b"REFRESH b\r\n") == FULL.encode())
     check("REFRESH a again: zeros", ask(sock, b"REFRESH a\n") == ZERO.encode())
     check("REFRESH b again: zeros", ask(sock, b"REFRESH b\n") == ZERO.encode())
+    # 64 names at most: a, b, these 61 and 'ganglia' below.
+    firsts = [ask(sock, f"REFRESH n{i}\n".encode()) for i in range(61)]
+    check("61 more names: each its own baseline", all(a == FULL.encode() for a in firsts))
 
     err_ans = ask(sock, b"HELLO\n")
     check("garbage: an error object", json.loads(err_ans).get("error"), err_ans)
@@ -159,6 +162,12 @@ try:
     calls = open(log).read().splitlines() if os.path.exists(log) else []
     check("-g --name again: the differences (zeros)",
           rc == 0 and len(calls) == 10 and all(" -v 0 " in c for c in calls), calls)
+    over = ask(sock, b"REFRESH n61\n")
+    check("a 65th name is refused with an error object",
+          "64 names" in json.loads(over).get("error", ""), over)
+    check("... and every name keeps its baseline",
+          ask(sock, b"REFRESH a\n") == ZERO.encode() and ask(sock, b"REFRESH n0\n")
+          == ZERO.encode() and ask(sock, b"REFRESH n60\n") == ZERO.encode())
     for bad in ("two words", "x" * 65):
         rc, out, err = stat(sock, "-g", "--gmetric-path", fake, "--name", bad)
         check(f"-g --name {bad[:12]!r}...: a usage error, one line",
