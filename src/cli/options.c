@@ -100,7 +100,9 @@ static const struct def defs[NP_OPT_MAX] = {
                         "the statistics socket (default /var/run/netpeek/handshake.sock)" },
     [NP_OPT_CHECKSUM] = { "checksum", "0|1|2",
                           "verify checksums: 0 none, 1 IP header and ICMP, 2 also TCP; a "
-                          "packet with a bad one is counted and ignored (default 0)" },
+                          "packet the monitor would use (a counted SYN, a segment of a "
+                          "handshake in progress, an ICMP error quoting its SYN) with a bad one "
+                          "is counted and ignored (default 0)" },
     [NP_OPT_TIMEOUT] = { "timeout", "SECONDS",
                          "a handshake not complete this long after its last SYN or "
                          "SYN/ACK times out (default 60)" },
