@@ -543,20 +543,73 @@ static void jput(char *dst, size_t cap, size_t *len, const char *s, size_t n)
     *len += n;
 }
 
+/* The length of the well-formed UTF-8 sequence at s (1 to 4), or 0 when
+ * the bytes there are not one; *bad_len is then the length of its maximal
+ * ill-formed prefix (at least 1), to be replaced by one U+FFFD as Unicode
+ * 15.0 section 3.9 (U+FFFD substitution of maximal subparts) recommends.
+ * Table 3-7 gives the well-formed sequences: no overlong forms, no
+ * surrogates, nothing above U+10FFFF. s is NUL-terminated, so no sequence
+ * runs past its end. */
+static size_t utf8_len(const unsigned char *s, size_t *bad_len)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else {
+        *bad_len = 1;
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        bool ok = i == 1 ? s[i] >= lo && s[i] <= hi : s[i] >= 0x80 && s[i] <= 0xbf;
+        if (!ok) {
+            *bad_len = i;
+            return 0;
+        }
+    }
+    return n;
+}
+
+/* A JSON string: '"', '\\' and control bytes escaped; bytes that are not
+ * well-formed UTF-8 (a filter name is any bytes but control characters)
+ * become U+FFFD, so the answer is always valid JSON text (RFC 8259 section 8.1). */
 static void jstr(char *dst, size_t cap, size_t *len, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
     jput(dst, cap, len, "\"", 1);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
+    while (*u != 0) {
+        unsigned char ch = *u;
         char e[6] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15] };
-        if (ch == '"' || ch == '\\') {
+        size_t bad = 0, n = utf8_len(u, &bad);
+        if (n == 0) {
+            jput(dst, cap, len, "\xef\xbf\xbd", 3); /* U+FFFD */
+            u += bad;
+        } else if (ch == '"' || ch == '\\') {
             e[1] = (char)ch;
             jput(dst, cap, len, e, 2);
+            u++;
         } else if (ch < 0x20) {
             jput(dst, cap, len, e, 6);
+            u++;
         } else {
-            jput(dst, cap, len, s, 1);
+            jput(dst, cap, len, (const char *)u, n);
+            u += n;
         }
     }
     jput(dst, cap, len, "\"", 1);

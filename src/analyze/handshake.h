@@ -128,8 +128,9 @@ struct np_hs_pcap_counts {
  *             "failure":{"total":N,"timeout":N,"reject":N,"unreach":N}}},...,
  *    {"pcap":{"stats":{"recv":N,"drop":N,"ifdrop":N}}}]
  * c holds x->n_named counts, named filters in command-line order; names are
- * JSON-escaped. Writes at most cap bytes into dst (NUL-terminated when cap
- * > 0) and returns the length of the whole text, as snprintf does. */
+ * JSON-escaped, and bytes that are not well-formed UTF-8 become U+FFFD (one
+ * per maximal ill-formed subpart), so the text is valid JSON. Writes at most cap bytes into dst
+ * (NUL-terminated when cap > 0) and returns the length of the whole text, as snprintf does. */
 size_t np_handshake_json(char *dst, size_t cap, const struct np_hs_exprs *x,
                          const struct np_hs_counts *c, const struct np_hs_pcap_counts *p);
 

@@ -136,26 +136,33 @@ static const char *result_cell(enum np_hs_outcome o)
     return "failure (timeout)";
 }
 
-static const char header[] = " TIME(s) |       TIMESTAMP       |      SRC IP:PORT            DST "
-                             "IP:PORT     |      RESULTS      | DUP SYN  DUP S/A\n";
+/* The address cells: right-aligned in 41 characters, the longest IPv6
+ * address in brackets (39 + 2), where tcpeek has 15, so that IPv4 and IPv6
+ * rows line up under one header. */
+#define ADDR_W 41
 
 /* tcpeek's line: TIME(s) | yy-mm-dd hh:mm:ss.mmm | src:port dst:port | result | dups. */
 static void on_result(const struct np_hs_result *x, void *ctx)
 {
     struct run *r = ctx;
+    char line[256];
     if (!r->lines)
         return;
     if (!r->header_done) {
         r->header_done = true;
-        np_out_str(&r->con, header);
-        for (size_t i = 0; i + 1 < sizeof(header) - 1; i++)
+        int n = snprintf(line, sizeof(line),
+                         " TIME(s) |       TIMESTAMP       | %*s:%-5s %*s:%-5s |      RESULTS      "
+                         "| DUP SYN  DUP S/A\n",
+                         ADDR_W, "SRC IP", "PORT", ADDR_W, "DST IP", "PORT");
+        np_out_str(&r->con, line);
+        for (int i = 0; i + 1 < n; i++)
             np_out_ch(&r->con, '-');
         np_out_ch(&r->con, '\n');
     }
     uint64_t d = x->end_ns - x->first_ns;
     time_t t = (time_t)(x->first_ns / 1000000000u);
     struct tm tm;
-    char ts[32], src[NP_FMT_IP_MAX + 2], dst[NP_FMT_IP_MAX + 2], line[256];
+    char ts[32], src[NP_FMT_IP_MAX + 2], dst[NP_FMT_IP_MAX + 2];
     localtime_r(&t, &tm);
     /* tcpeek's two-digit year, kept for its users' scripts */
 #pragma GCC diagnostic push
@@ -164,10 +171,10 @@ static void on_result(const struct np_hs_result *x, void *ctx)
 #pragma GCC diagnostic pop
     endpoint(src, sizeof(src), x->ip_ver, x->client);
     endpoint(dst, sizeof(dst), x->ip_ver, x->server);
-    snprintf(line, sizeof(line), "%4llu.%03u | %s.%03u | %15s:%-5u %15s:%-5u | %s | %7u  %7u\n",
+    snprintf(line, sizeof(line), "%4llu.%03u | %s.%03u | %*s:%-5u %*s:%-5u | %s | %7u  %7u\n",
              (unsigned long long)(d / 1000000000u), (unsigned)(d / 1000000u % 1000u), ts,
-             (unsigned)(x->first_ns / 1000000u % 1000u), src, x->client_port, dst, x->server_port,
-             result_cell(x->outcome), x->dup_syn, x->dup_synack);
+             (unsigned)(x->first_ns / 1000000u % 1000u), ADDR_W, src, x->client_port, ADDR_W, dst,
+             x->server_port, result_cell(x->outcome), x->dup_syn, x->dup_synack);
     np_out_str(&r->con, line);
 }
 
@@ -516,6 +523,12 @@ int np_cmd_handshake(int argc, char **argv)
     }
     if (o.user != NULL && drop_privileges(o.user, &err) != NP_OK)
         goto fail;
+    /* A directory netpeek made is the user's; one that was there may not be. */
+    if (o.user != NULL && us != NULL && !np_unix_sock_removable(us))
+        msg(&r, LOG_WARNING,
+            "user '%s' may not remove %s (its directory is not theirs to write): the socket "
+            "will be left at exit, and replaced at the next start",
+            o.user, o.socket_path);
 
     if (live && o.loglevel >= LOG_NOTICE && !r.use_syslog)
         np_cli_listening("handshake", &o, src);

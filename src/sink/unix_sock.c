@@ -1,6 +1,11 @@
-/* sink/unix_sock.c: one line in, bytes out, on a UNIX stream socket; poll-driven. */
+/* sink/unix_sock.c: one line in, bytes out, on a UNIX stream socket; poll-driven.
+ *
+ * A connection is a slot of a fixed array; when every slot is taken, a new
+ * connection takes the oldest one's place, so the longest any client waits
+ * for a slot is one serve call, whatever other clients do. */
 #include "sink/unix_sock.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +25,7 @@ struct conn {
     bool writing;         /* the line was read; reply is being sent */
     uint32_t len;         /* bytes of the line read */
     uint64_t deadline_ms; /* CLOCK_MONOTONIC */
+    uint64_t serial;      /* accept order: the oldest has the smallest */
     size_t off;           /* reply bytes sent */
     char *line;           /* owned; max_line_bytes + 1 */
     struct np_unix_sock_reply reply;
@@ -74,7 +80,9 @@ void np_unix_sock_reply_add(struct np_unix_sock_reply *r, const void *p, size_t 
     r->len += n;
 }
 
-/* mkdir -p of path's directory; the last directory made is given to uid/gid. */
+/* mkdir -p of path's directory, each directory made mode 0755 whatever the
+ * umask (clients of the socket's group must reach it); the socket's own
+ * directory, if made, is given to uid/gid. */
 static enum np_rc make_dir(const struct np_unix_sock_cfg *cfg, struct np_err *err)
 {
     char d[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -89,11 +97,15 @@ static enum np_rc make_dir(const struct np_unix_sock_cfg *cfg, struct np_err *er
             continue;
         char c = *p;
         *p = '\0';
-        if (mkdir(d, 0755) == 0)
+        if (mkdir(d, 0755) == 0) {
             made = true;
-        else if (errno != EEXIST)
+            if (chmod(d, 0755) != 0)
+                return np_err_set(err, NP_ERR_USAGE, "cannot set the mode of %s: %s", d,
+                                  strerror(errno));
+        } else if (errno != EEXIST) {
             return np_err_set(err, NP_ERR_USAGE, "cannot create directory %s: %s", d,
                               strerror(errno));
+        }
         *p = c;
         if (c == '\0')
             break;
@@ -329,17 +341,43 @@ static void conn_read(struct np_unix_sock *s, struct conn *c)
     }
 }
 
+/* Frees a slot when every one is taken. The oldest connection still
+ * waiting for its line is read once more, since its line may have come
+ * after the last poll (then it is answered, and leaves or starts writing);
+ * if it is still waiting, it is closed. A connection sending its answer
+ * goes only when no connection waits for a line. Each round closes one or
+ * moves one to writing, so max_conns + 1 rounds free a slot. */
+static void make_room(struct np_unix_sock *s)
+{
+    for (uint32_t round = 0; s->n_open == s->cfg.max_conns && round <= s->cfg.max_conns; round++) {
+        struct conn *old = NULL;
+        for (uint32_t i = 0; i < s->cfg.max_conns; i++) {
+            struct conn *c = &s->conns[i];
+            if (c->fd < 0)
+                continue;
+            if (old == NULL || (old->writing && !c->writing) ||
+                (old->writing == c->writing && c->serial < old->serial))
+                old = c;
+        }
+        if (!old->writing) {
+            conn_read(s, old);
+            if (old->fd < 0 || old->writing)
+                continue;
+        }
+        s->st.conns_evicted++;
+        conn_close(s, old);
+    }
+}
+
 static void accept_some(struct np_unix_sock *s, uint64_t now)
 {
     for (uint32_t k = 0; k < ACCEPTS_PER_CALL; k++) {
         int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or a client gone already */
-        if (s->n_open == s->cfg.max_conns) {
-            s->st.conns_refused_full++;
-            close(fd);
-            continue;
-        }
+        if (s->n_open == s->cfg.max_conns)
+            make_room(s);
+        assert(s->n_open < s->cfg.max_conns);
         for (uint32_t i = 0; i < s->cfg.max_conns; i++) {
             struct conn *c = &s->conns[i];
             if (c->fd >= 0)
@@ -348,8 +386,8 @@ static void accept_some(struct np_unix_sock *s, uint64_t now)
             c->len = 0;
             c->writing = false;
             c->deadline_ms = now + s->cfg.conn_timeout_ms;
+            c->serial = ++s->st.conns_accepted;
             s->n_open++;
-            s->st.conns_accepted++;
             break;
         }
     }
@@ -400,4 +438,24 @@ uint32_t np_unix_sock_serve(struct np_unix_sock *s, int timeout_ms)
 const struct np_unix_sock_stats *np_unix_sock_stats(const struct np_unix_sock *s)
 {
     return &s->st;
+}
+
+bool np_unix_sock_removable(const struct np_unix_sock *s)
+{
+    char d[sizeof(s->path)];
+    memcpy(d, s->path, sizeof(d));
+    char *slash = strrchr(d, '/');
+    if (slash == NULL)
+        snprintf(d, sizeof(d), ".");
+    else if (slash == d)
+        d[1] = '\0';
+    else
+        *slash = '\0';
+    struct stat ds, ss;
+    if (faccessat(AT_FDCWD, d, W_OK | X_OK, AT_EACCESS) != 0 || stat(d, &ds) != 0)
+        return false;
+    if (!(ds.st_mode & S_ISVTX))
+        return true;
+    uid_t me = geteuid();
+    return ds.st_uid == me || (lstat(s->path, &ss) == 0 && ss.st_uid == me);
 }

@@ -7,19 +7,24 @@
  * which the owner calls from its own loop (with a timeout of 0 from a
  * capture loop): nothing a client does can block the caller. Bounds:
  *
- *   max_conns        connections at once; a connection beyond them is
- *                    accepted and closed at once (counted);
+ *   max_conns        connections at once; a connection beyond them takes
+ *                    the place of the oldest one, which is read once more
+ *                    (its line may have come since the last poll) and, if
+ *                    that does not finish it, closed (counted): clients that
+ *                    connect and say nothing cannot keep others out;
  *   max_line_bytes   bytes of the request line with its line end; a longer
  *                    line closes the connection without an answer (counted);
  *   conn_timeout_ms  from accept to the last byte of the answer; a client
  *                    that sends nothing, or does not read, is closed then;
  *   max_reply_bytes  an answer longer than this is not sent (counted).
  *
- * Creation makes the socket's directory (mode 0755) if missing, replaces a
- * stale socket left by a crash (one nobody answers on), refuses a path
- * where a live process answers or that is not a socket, sets the mode and
- * owner. Destruction closes every connection and removes the socket file if
- * it is still the one created. Owned by one thread.
+ * Creation makes the socket's directory (mode 0755, whatever the umask;
+ * given to uid/gid when it is made) if missing, replaces a stale socket
+ * left by a crash (one nobody answers on), refuses a path where a live
+ * process answers or that is not a socket, sets the mode and owner.
+ * Destruction closes every connection and removes the socket file if it is
+ * still the one created and the process may (np_unix_sock_removable()).
+ * Owned by one thread.
  */
 #ifndef NP_SINK_UNIX_SOCK_H
 #define NP_SINK_UNIX_SOCK_H
@@ -59,7 +64,7 @@ typedef void np_unix_sock_line_fn(const char *line, size_t n, struct np_unix_soc
 
 struct np_unix_sock_stats {
     uint64_t conns_accepted;
-    uint64_t conns_refused_full; /* max_conns were open */
+    uint64_t conns_evicted;      /* closed to make room: max_conns were open */
     uint64_t conns_closed_early; /* closed by the client before a line */
     uint64_t conns_timed_out;    /* conn_timeout_ms passed */
     uint64_t lines_too_long;
@@ -85,5 +90,11 @@ void np_unix_sock_destroy(struct np_unix_sock *s);
 uint32_t np_unix_sock_serve(struct np_unix_sock *s, int timeout_ms);
 
 const struct np_unix_sock_stats *np_unix_sock_stats(const struct np_unix_sock *s);
+
+/* Whether this process, with its effective ids now, may remove the socket
+ * file: it may write to and search the socket's directory (and, if the
+ * directory is sticky, owns the socket or the directory). Ask after a
+ * change of user: false means destruction will leave the file behind. */
+bool np_unix_sock_removable(const struct np_unix_sock *s);
 
 #endif

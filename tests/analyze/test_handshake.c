@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "analyze/handshake.h"
@@ -570,6 +571,45 @@ static void many_sessions_survive_removal_in_any_order(void **state)
     teardown(f);
 }
 
+static void the_json_escapes_names_and_replaces_bytes_that_are_not_utf8(void **state)
+{
+    (void)state;
+    /* '"' and '\\'; a valid two-byte and a valid four-byte sequence kept;
+     * a lone continuation byte, a cut three-byte sequence (E2 82 then 'x':
+     * one U+FFFD for both bytes), an overlong form (C0 AF: two), a surrogate
+     * (ED A0 80: three) and a byte that is never UTF-8 (FF) replaced. */
+    const char *e[] = { "q\"b\\:RX@*:*", "\xc3\xa9\xf0\x9f\x98\x80:RX@*:*",
+                        "a\x80"
+                        "b\xe2\x82x\xc0\xafy\xed\xa0\x80z\xff:RX@*:*",
+                        NULL };
+    struct fx *f = setup(e, server_local, 0, false, 16);
+    struct np_hs_counts c[3] = { { 1, 0, 0, 0, 0, 0, 0 } };
+    struct np_hs_pcap_counts p = { 7, 0, 0 };
+    const char *z = "{\"success\":{\"total\":0,\"dupsyn\":0,\"dupsynack\":0},\"failure\":{"
+                    "\"total\":0,\"timeout\":0,\"reject\":0,\"unreach\":0}}}";
+    char want[1024], got[1024];
+    snprintf(want, sizeof(want),
+             "[{\"q\\\"b\\\\\":{\"success\":{\"total\":1,\"dupsyn\":0,\"dupsynack\":0},"
+             "\"failure\":{\"total\":0,\"timeout\":0,\"reject\":0,\"unreach\":0}}},"
+             "{\"\xc3\xa9\xf0\x9f\x98\x80\":%s,"
+             "{\"a\xef\xbf\xbd"
+             "b\xef\xbf\xbd"
+             "x\xef\xbf\xbd\xef\xbf\xbd"
+             "y\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+             "z\xef\xbf\xbd\":%s,"
+             "{\"pcap\":{\"stats\":{\"recv\":7,\"drop\":0,\"ifdrop\":0}}}]",
+             z, z);
+    size_t n = np_handshake_json(got, sizeof(got), &f->x, c, &p);
+    assert_string_equal(got, want);
+    assert_int_equal(n, strlen(want));
+    /* cut short: the length of the whole text, a NUL-terminated prefix */
+    char small[10];
+    assert_int_equal(np_handshake_json(small, sizeof(small), &f->x, c, &p), strlen(want));
+    assert_int_equal(strlen(small), sizeof(small) - 1);
+    assert_memory_equal(small, want, sizeof(small) - 1);
+    teardown(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +632,7 @@ int main(void)
         cmocka_unit_test(bad_checksums_are_counted_and_ignored_when_asked),
         cmocka_unit_test(a_full_table_leaves_new_syns_untracked_and_counted),
         cmocka_unit_test(many_sessions_survive_removal_in_any_order),
+        cmocka_unit_test(the_json_escapes_names_and_replaces_bytes_that_are_not_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

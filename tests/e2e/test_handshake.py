@@ -94,12 +94,17 @@ check("sample: RX counts", c.get("RX", {}).get("Success") == 4 and c["RX"].get("
       c)
 check("sample: TX counts nothing (the clients are not local)",
       c.get("TX", {}).get("Success") == 0 and c["TX"].get("Failure") == 0, c)
-check("sample: the header is tcpeek's",
-      " TIME(s) |       TIMESTAMP       |      SRC IP:PORT            DST IP:PORT     |"
-      "      RESULTS      | DUP SYN  DUP S/A" in err, err)
-check("sample: a line is tcpeek's layout",
-      "   0.000 | 26-11-22 23:26:07.325 |       192.0.2.1:34700       192.0.2.2:81    |"
-      " failure (reject)  |       0        0" in err, err)
+HEADER = (" TIME(s) |       TIMESTAMP       | " + "SRC IP".rjust(41) + ":PORT  "
+          + "DST IP".rjust(41) + ":PORT  |      RESULTS      | DUP SYN  DUP S/A")
+check("sample: the header is tcpeek's, with address cells 41 wide",
+      HEADER + "\n" + "-" * len(HEADER) + "\n" in err, err)
+check("sample: an IPv4 line is tcpeek's layout, with address cells 41 wide",
+      "   0.000 | 26-11-22 23:26:07.325 | " + "192.0.2.1".rjust(41) + ":34700 "
+      + "192.0.2.2".rjust(41) + ":81    | failure (reject)  |       0        0\n" in err, err)
+check("sample: an IPv6 line has the same layout and width",
+      "   0.000 | 26-11-22 23:26:07.290 | " + "[2001:db8::1]".rjust(41) + ":60834 "
+      + "[2001:db8::2]".rjust(41) + ":8080  |      success      |       0        0\n" in err
+      and {len(l) for l in err.splitlines() if l.count("|") == 4} == {len(HEADER)}, err)
 check("sample: the summary's pcap stats",
       " pcap stats\n   recv   : 76\n   drop   : 0\n   ifdrop : 0\n" in err, err)
 check("sample: no ICMP line without --icmp", "ICMP Unreachable" not in err, err)

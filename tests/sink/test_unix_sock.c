@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,15 +198,16 @@ static void test_bad_clients(void **state)
         np_unix_sock_serve(s, 10);
     assert_int_equal(np_unix_sock_stats(s)->conns_closed_early, 1);
 
-    /* silent clients hold the two slots; a third is refused, then both time out */
+    /* silent clients hold the two slots; a third, silent too, takes the
+     * oldest's place; the other two time out */
     int a = client(), b = client();
     for (int i = 0; i < 5; i++)
         np_unix_sock_serve(s, 1);
     int c = client();
     int fds[3] = { a, b, c };
-    answers(s, fds, 3, out); /* all closed: c at once, a and b after 100 ms */
+    answers(s, fds, 3, out); /* all closed: a at once, b and c after 100 ms */
     assert_string_equal(out[2], "");
-    assert_int_equal(np_unix_sock_stats(s)->conns_refused_full, 1);
+    assert_int_equal(np_unix_sock_stats(s)->conns_evicted, 1);
     assert_int_equal(np_unix_sock_stats(s)->conns_timed_out, 2);
     close(a);
     close(b);
@@ -217,6 +219,134 @@ static void test_bad_clients(void **state)
     answers(s, &fd, 1, out);
     assert_string_equal(out[0], "ans:ok");
     close(fd);
+    np_unix_sock_destroy(s);
+}
+
+/* Reads fd until the server closes it (bounded); true when it was closed
+ * without an answer. */
+static bool closed_silently(struct np_unix_sock *s, int fd)
+{
+    char out[1][256];
+    answers(s, &fd, 1, out);
+    return out[0][0] == '\0';
+}
+
+static void a_new_client_is_served_while_silent_clients_hold_every_slot(void **state)
+{
+    (void)state;
+    /* a timeout far beyond the test: nothing here may depend on it */
+    struct np_unix_sock *s = make(3, 0, 600000);
+    int silent[4];
+    for (int i = 0; i < 3; i++)
+        silent[i] = client();
+    for (int i = 0; i < 5; i++)
+        np_unix_sock_serve(s, 1);
+    assert_int_equal(np_unix_sock_serve(s, 0), 3);
+
+    /* each newcomer is answered at once; the oldest silent one makes room */
+    for (int k = 0; k < 3; k++) {
+        int fd = client();
+        put(fd, "GET\n");
+        char out[1][256];
+        answers(s, &fd, 1, out);
+        assert_string_equal(out[0], "ans:GET");
+        close(fd);
+        assert_true(closed_silently(s, silent[k]));
+        assert_int_equal(np_unix_sock_stats(s)->conns_evicted, (uint64_t)k + 1);
+        close(silent[k]);
+        silent[k] = client(); /* and the slot is taken again */
+        for (int i = 0; i < 5; i++)
+            np_unix_sock_serve(s, 1);
+    }
+    assert_int_equal(np_unix_sock_stats(s)->conns_timed_out, 0);
+    assert_int_equal(np_unix_sock_stats(s)->replies_sent, 3);
+    for (int i = 0; i < 3; i++)
+        close(silent[i]);
+    np_unix_sock_destroy(s);
+}
+
+static void a_line_that_came_before_its_connection_was_polled_is_answered_not_evicted(void **state)
+{
+    (void)state;
+    /* Four clients connect and send their lines before one serve call: the
+     * accepts fill both slots, and the third and fourth each make room by
+     * reading the oldest, whose line is there and is answered. */
+    struct np_unix_sock *s = make(2, 0, 600000);
+    int fds[4];
+    for (int i = 0; i < 4; i++) {
+        fds[i] = client();
+        char line[16];
+        snprintf(line, sizeof(line), "n%d\n", i);
+        put(fds[i], line);
+    }
+    char out[4][256];
+    answers(s, fds, 4, out);
+    for (int i = 0; i < 4; i++) {
+        char want[16];
+        snprintf(want, sizeof(want), "ans:n%d", i);
+        assert_string_equal(out[i], want);
+        close(fds[i]);
+    }
+    assert_int_equal(np_unix_sock_stats(s)->conns_evicted, 0);
+    assert_int_equal(np_unix_sock_stats(s)->replies_sent, 4);
+    np_unix_sock_destroy(s);
+}
+
+static void the_directory_made_for_the_socket_has_mode_0755_whatever_the_umask(void **state)
+{
+    (void)state;
+    mode_t old = umask(077);
+    struct np_unix_sock *s = make(0, 0, 0);
+    umask(old);
+    struct stat sb;
+    char d[160];
+    snprintf(d, sizeof(d), "%s/sub", dir);
+    assert_int_equal(stat(d, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0755);
+    snprintf(d, sizeof(d), "%s/sub/dir", dir);
+    assert_int_equal(stat(d, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0755);
+    assert_true(np_unix_sock_removable(s)); /* ours */
+    np_unix_sock_destroy(s);
+}
+
+static void removable_says_whether_another_user_could_remove_the_socket(void **state)
+{
+    (void)state;
+    struct passwd *pw = getpwnam("nobody");
+    if (geteuid() != 0 || pw == NULL || pw->pw_uid == 0)
+        skip(); /* needs to take another user's effective id */
+    const uid_t nobody = pw->pw_uid;
+    assert_int_equal(chmod(dir, 0755), 0); /* mkdtemp's 0700 would stop nobody first */
+    struct np_unix_sock *s = make(0, 0, 0);
+    char d[160];
+    snprintf(d, sizeof(d), "%s/sub/dir", dir);
+
+    /* the socket's directory belongs to root, 0755: not for nobody */
+    assert_int_equal(seteuid(nobody), 0);
+    bool by_nobody = np_unix_sock_removable(s);
+    assert_int_equal(seteuid(0), 0);
+    assert_false(by_nobody);
+
+    /* given to nobody, as for a directory made for -u */
+    assert_int_equal(chown(d, nobody, (gid_t)-1), 0);
+    assert_int_equal(seteuid(nobody), 0);
+    by_nobody = np_unix_sock_removable(s);
+    assert_int_equal(seteuid(0), 0);
+    assert_true(by_nobody);
+
+    /* sticky and writable by all, as /tmp: only with the socket nobody's */
+    assert_int_equal(chown(d, 0, (gid_t)-1), 0);
+    assert_int_equal(chmod(d, 01777), 0);
+    assert_int_equal(seteuid(nobody), 0);
+    by_nobody = np_unix_sock_removable(s);
+    assert_int_equal(seteuid(0), 0);
+    assert_false(by_nobody);
+    assert_int_equal(lchown(path, nobody, (gid_t)-1), 0);
+    assert_int_equal(seteuid(nobody), 0);
+    by_nobody = np_unix_sock_removable(s);
+    assert_int_equal(seteuid(0), 0);
+    assert_true(by_nobody);
     np_unix_sock_destroy(s);
 }
 
@@ -286,6 +416,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_and_live, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_new_client_is_served_while_silent_clients_hold_every_slot,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+                a_line_that_came_before_its_connection_was_polled_is_answered_not_evicted, setup,
+                teardown),
+        cmocka_unit_test_setup_teardown(
+                the_directory_made_for_the_socket_has_mode_0755_whatever_the_umask, setup,
+                teardown),
+        cmocka_unit_test_setup_teardown(removable_says_whether_another_user_could_remove_the_socket,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
