@@ -23,8 +23,11 @@
 #include "source/source.h"
 #include "store/store.h"
 
-#define COMMIT_EVERY_NS   500000000ull
-#define PROGRESS_EVERY_NS 1000000000ull
+#define COMMIT_EVERY_NS 500000000ull
+/* and every so many bytes of packets, so that an import's transactions,
+ * and with them the WAL, stay small (store/rec.c) */
+#define COMMIT_EVERY_BYTES (16ull << 20)
+#define PROGRESS_EVERY_NS  1000000000ull
 /* Frames whose flow id is remembered: a batch's worth (pipeline/single.c). */
 #define FLOW_RING 16384u
 
@@ -78,6 +81,7 @@ struct run {
         uint64_t frame_no, flow_id;
     } ring[FLOW_RING];
     uint64_t last_commit_ns, last_progress_ns, start_ns;
+    uint64_t last_commit_bytes;
     uint64_t progress_pkts; /* at the last progress line */
     bool progress;          /* print progress lines */
     bool tty;               /* stderr is a terminal: rewrite one line */
@@ -151,11 +155,14 @@ static enum np_rc after_batch(const struct np_batch *b, void *ctx, struct np_err
         keep_error(r, np_store_rec_packet(r->rec, p, flow, &e), &e);
     }
     uint64_t now = mono_ns();
-    if (r->store_rc == NP_OK && now - r->last_commit_ns >= COMMIT_EVERY_NS) {
+    uint64_t bytes = np_store_rec_stats(r->rec)->bytes;
+    if (r->store_rc == NP_OK && (now - r->last_commit_ns >= COMMIT_EVERY_NS ||
+                                 bytes - r->last_commit_bytes >= COMMIT_EVERY_BYTES)) {
         const struct np_source_stats *ss = np_source_stats(r->src);
         struct np_err e;
-        keep_error(r, np_store_rec_commit(r->rec, ss->kernel_drops, ss->if_drops, &e), &e);
+        keep_error(r, np_store_rec_commit_async(r->rec, ss->kernel_drops, ss->if_drops, &e), &e);
         r->last_commit_ns = now;
+        r->last_commit_bytes = bytes;
     }
     if (r->progress && now - r->last_progress_ns >= PROGRESS_EVERY_NS)
         progress_line(r, now);

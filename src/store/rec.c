@@ -1,5 +1,24 @@
 /* store/rec.c: recording a session.
  *
+ * The caller's thread builds chunks and flow rows; a writer thread started
+ * per recording does every SQLite call after the session row, so that the
+ * database's work (SQLite, the WAL, the kernel's copies into the page
+ * cache) overlaps reading and tracking packets. The two share a queue of
+ * operations (a chunk, a batch of flow rows, an interface, a commit), run
+ * in the order they were queued; chunk buffers and flow row batches come
+ * from fixed rings, handed to the writer with their operation and back
+ * when it is done, so the caller waits only when every buffer is queued.
+ * The writer's first error is sticky: later operations are dropped and
+ * every call of the caller's returns it.
+ *
+ * A third thread, with a connection of its own, runs the WAL checkpoints
+ * (PASSIVE: concurrent with the writer's transactions), woken by the
+ * writer's WAL hook when a commit leaves CKPT_WAKE_PAGES in the WAL. A
+ * checkpoint copies the WAL into the database and syncs both files, and
+ * the syncs (tens of ms each on this machine's disk) would stop the writer
+ * for as long in SQLite's own automatic checkpoints. Past CKPT_WAIT_PAGES
+ * the writer waits for a full checkpoint, so the WAL is reset and bounded.
+ *
  * Packets are appended to a chunk buffer (chunk.h records); a chunk is
  * written as three rows when the next packet would pass NP_STORE_CHUNK_PKTS
  * or NP_STORE_CHUNK_BYTES: its metadata (chunks), its bytes (chunk_data,
@@ -11,13 +30,14 @@
  * open-addressed set, emptied per chunk.
  *
  * Flow rows are append-only (docs/storage.md): np_store_rec_flow() only
- * notes the flow in a pending list, and the commit writes that list. A flow
- * that started and ended since the last commit gets one row, its final one
- * (open 0); a flow still open at a commit gets a start row (open 1) then,
- * when it ends, a final row (open 2). A hash of flow ids tells a flow's end
- * from its start: it holds every flow started and not yet ended, pending
- * (the index of its entry) or written (start row). The pending list is
- * written early, within the transaction, when PEND_MAX entries wait.
+ * notes the flow in a pending batch, and the commit writes that batch. A
+ * flow that started and ended since the last commit gets one row, its
+ * final one (open 0); a flow still open at a commit gets a start row (open
+ * 1) then, when it ends, a final row (open 2). A hash of flow ids tells a
+ * flow's end from its start: it holds every flow started and not yet ended,
+ * pending (the index of its entry) or handed to the writer (start row). A
+ * batch goes to the writer early, within the transaction, when PEND_MAX
+ * rows wait.
  *
  * Each batch of rows written is one block of the key index: its entries
  * (one per distinct address and port of each row) are bucketed by key in
@@ -27,17 +47,18 @@
  * 13 s for synth-large). Each block carries the chunk seq at the first call
  * of its earliest row: no packet of its flows lies in an earlier chunk.
  *
- * Everything goes into one transaction that np_store_rec_commit() ends. The
- * session's lock (store.h) is taken on its own open file description, so
- * that a probe through the store's descriptor sees it even in this process.
- * Nothing is allocated per packet; a packet larger than the chunk buffer
- * grows it once, and the open flow hash doubles when half full (per flow,
- * amortised). Owned by one thread.
+ * Everything goes into one transaction that a commit ends. The session's
+ * lock (store.h) is taken on its own open file description, so that a
+ * probe through the store's descriptor sees it even in this process.
+ * Nothing is allocated per packet; a packet larger than a chunk buffer
+ * grows that buffer once, and the open flow hash doubles when half full
+ * (per flow, amortised). The caller's side is owned by one thread.
  */
 #include "store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,17 +78,29 @@
 /* Slots of the per-chunk flow set: a power of two, at least twice the
  * packets of a chunk, so probes stay short. */
 #define FLOW_SLOTS (4u * NP_STORE_CHUNK_PKTS)
-/* Rows of the pending flow list, and so of a key block at most: small
+/* Rows of a pending flow batch, and so of a key block at most: small
  * blocks let a reader load the index lazily in small steps (measured on
  * 10.6M packets: `query --port 443 -l 100` 60 ms with 65536, 10 ms with
  * 4096). The open flow hash starts at OPEN_MIN slots (a power of two) and
  * doubles when half full. */
 #define PEND_MAX  4096u
 #define OPEN_MIN  (1u << 15)
-#define OPEN_DONE UINT32_MAX /* open hash value: its start row is written */
+#define OPEN_DONE UINT32_MAX /* open hash value: its start row is handed over */
 /* Interfaces whose declaration is remembered in a bitmap; others are looked
  * up in the table (pcapng files rarely have more). */
 #define KNOWN_IFACES 256u
+/* The rings: chunk buffers (the one being filled and those queued: 4 MiB),
+ * flow row batches, and queued operations (more than both together, so a
+ * commit or an interface rarely waits). */
+#define N_CHUNKS  16u
+#define N_BATCHES 4u
+#define N_OPS     64u
+/* WAL pages after a commit that wake the checkpointer (32 MiB), and that
+ * make the writer wait until a checkpoint started after the commit has
+ * copied everything back (256 MiB), so that the WAL is reset and stays
+ * bounded. */
+#define CKPT_WAKE_PAGES 2048
+#define CKPT_WAIT_PAGES 16384
 
 /* A key entry of a block being written. */
 struct kent {
@@ -87,46 +120,94 @@ struct pend {
 /* An entry of the open flow hash (linear probing, backward-shift delete). */
 struct open_slot {
     uint64_t id;
-    uint32_t val;  /* index into pend, or OPEN_DONE */
+    uint32_t val;  /* index into the current batch, or OPEN_DONE */
     uint32_t used; /* 0: empty */
+};
+
+/* A chunk: filled by the caller, written by the writer. */
+struct chunk {
+    uint8_t *buf; /* owned: its records */
+    size_t len, cap;
+    uint64_t *flows; /* owned: ids of its flows in arrival order (the writer sorts them) */
+    uint32_t n_flows;
+    uint32_t n_pkts;  /* records */
+    uint32_t n_loose; /* IP packets without a flow */
+    uint64_t min_ns, max_ns;
+    uint64_t seq, first_frame; /* set when handed over */
+};
+
+struct batch {
+    struct pend *rows; /* owned: PEND_MAX, in call order */
+    uint32_t n;
+};
+
+/* The session row's counters, as of a commit. */
+struct counts {
+    uint64_t first_ns, last_ns, packets, bytes, wire_bytes, drops, if_drops, chunks;
+};
+
+enum op_kind {
+    OP_CHUNK,
+    OP_FLOWS,
+    OP_IFACE,
+    OP_COMMIT,
+    OP_STOP
+};
+
+struct op {
+    enum op_kind kind;
+    uint32_t idx;                /* OP_CHUNK, OP_FLOWS: the chunk or batch */
+    bool end;                    /* OP_COMMIT: and mark the session complete */
+    struct counts c;             /* OP_COMMIT */
+    struct np_store_iface iface; /* OP_IFACE */
 };
 
 struct np_store_rec {
     struct np_store *st;
     int64_t id;
     int lock_fd;
-    bool in_txn;
 
-    sqlite3_stmt *ins_chunk, *ins_data, *ins_flows, *ins_flow, *ins_iface, *upd_session;
-    sqlite3_stmt *ins_block, *ins_keys;
-
-    uint8_t *buf; /* owned: the current chunk's records */
-    size_t len, cap;
-    uint32_t n_pkts;  /* in the current chunk */
-    uint32_t n_loose; /* its IP packets without a flow */
-    uint64_t min_ns, max_ns;
-    uint64_t seq;        /* the current chunk's number in the session */
-    uint64_t next_frame; /* frame number of the next packet, from 1 */
-
+    /* ---- the caller's ---- */
+    struct chunk chunks[N_CHUNKS];
+    uint32_t cur; /* the chunk being filled */
+    uint64_t seq; /* its number in the session */
+    uint64_t next_frame;
     uint64_t *flow_slots; /* owned: FLOW_SLOTS entries, 0 = empty */
-    uint64_t *flow_list;  /* owned: the same ids in arrival order */
-    uint32_t n_flows;
-
-    struct pend *pend; /* owned: PEND_MAX rows for the next commit, in call order */
-    uint32_t n_pend;
+    struct batch batches[N_BATCHES];
+    uint32_t cur_b;         /* the batch being filled */
     struct open_slot *open; /* owned: flows started and not ended; cap_open slots */
     uint32_t n_open, cap_open;
+    uint64_t known_ifaces[KNOWN_IFACES / 64];
+    uint64_t wire_bytes, first_ns, last_ns; /* for the session row */
+    struct np_store_rec_stats stats;
+    struct np_dec_stats dec; /* scratch for decoding loose packets */
+
+    /* ---- the writer's ---- */
+    bool in_txn;
+    sqlite3_stmt *ins_chunk, *ins_data, *ins_flows, *ins_flow, *ins_iface, *upd_session;
+    sqlite3_stmt *ins_block, *ins_keys;
     struct kent *keys;    /* owned: a block's key entries, 4 per pending row */
     struct kent *keys_by; /* owned: the same, by bucket */
     uint32_t *bucket_at;  /* owned: NP_STORE_KEY_BUCKETS_MAX + 1 bucket starts */
     uint8_t *key_blob;    /* owned: one bucket's blob */
 
-    uint64_t known_ifaces[KNOWN_IFACES / 64];
+    /* ---- shared, under mu ---- */
+    pthread_mutex_t mu;
+    pthread_cond_t to_writer, to_caller;
+    pthread_t thread;
+    bool thread_on;
+    struct op ops[N_OPS];
+    uint64_t op_head, op_tail; /* queued, done */
+    bool chunk_busy[N_CHUNKS], batch_busy[N_BATCHES];
+    enum np_rc w_rc; /* the writer's first error, with w_err */
+    struct np_err w_err;
 
-    /* committed or not; for the session row */
-    uint64_t bytes, wire_bytes, first_ns, last_ns;
-    struct np_store_rec_stats stats;
-    struct np_dec_stats dec; /* scratch for decoding loose packets */
+    /* ---- the checkpointer's connection; the rest under mu ---- */
+    sqlite3 *ckpt_db;
+    pthread_t ckpt_thread;
+    pthread_cond_t to_ckpt, ckpt_over;
+    bool ckpt_on, ckpt_due, ckpt_stop;
+    uint64_t ckpt_started, ckpt_done;
 };
 
 static enum np_rc fail(struct np_store_rec *r, struct np_err *err, int rc)
@@ -165,10 +246,154 @@ static void drop_lock(struct np_store_rec *r)
     r->lock_fd = -1;
 }
 
+/* ---- the queue ---- */
+
+/* Queues o, waiting while the queue is full, and marks its buffer busy.
+ * The writer's first error, if any (the operation is queued anyway: the
+ * writer drops it and frees its buffer). */
+static enum np_rc post(struct np_store_rec *r, const struct op *o, struct np_err *err)
+{
+    pthread_mutex_lock(&r->mu);
+    while (r->op_head - r->op_tail == N_OPS)
+        pthread_cond_wait(&r->to_caller, &r->mu);
+    r->ops[r->op_head % N_OPS] = *o;
+    r->op_head++;
+    if (o->kind == OP_CHUNK)
+        r->chunk_busy[o->idx] = true;
+    else if (o->kind == OP_FLOWS)
+        r->batch_busy[o->idx] = true;
+    pthread_cond_signal(&r->to_writer);
+    enum np_rc rc = r->w_rc;
+    if (rc != NP_OK)
+        *err = r->w_err;
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+/* Waits until *busy (a ring entry) is free again. */
+static void wait_free(struct np_store_rec *r, const bool *busy)
+{
+    pthread_mutex_lock(&r->mu);
+    while (*busy)
+        pthread_cond_wait(&r->to_caller, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Waits until the writer has run everything queued; its first error. */
+static enum np_rc drain(struct np_store_rec *r, struct np_err *err)
+{
+    pthread_mutex_lock(&r->mu);
+    while (r->op_tail != r->op_head)
+        pthread_cond_wait(&r->to_caller, &r->mu);
+    enum np_rc rc = r->w_rc;
+    if (rc != NP_OK)
+        *err = r->w_err;
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+/* ---- the checkpointer ---- */
+
+/* The writer's WAL hook (after each commit, the write lock released). */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    struct np_store_rec *r = arg;
+    if (pages < CKPT_WAKE_PAGES)
+        return SQLITE_OK;
+    pthread_mutex_lock(&r->mu);
+    uint64_t want = r->ckpt_started + 1; /* one that starts after this commit */
+    r->ckpt_due = true;
+    pthread_cond_signal(&r->to_ckpt);
+    while (pages >= CKPT_WAIT_PAGES && r->ckpt_done < want && !r->ckpt_stop)
+        pthread_cond_wait(&r->ckpt_over, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+    return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+    struct np_store_rec *r = arg;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (!r->ckpt_due && !r->ckpt_stop)
+            pthread_cond_wait(&r->to_ckpt, &r->mu);
+        if (r->ckpt_stop)
+            break;
+        r->ckpt_due = false;
+        uint64_t n = ++r->ckpt_started;
+        pthread_mutex_unlock(&r->mu);
+        /* A failure (busy, I/O) leaves the frames in the WAL: the next
+         * checkpoint, or the last connection's close, copies them. */
+        sqlite3_wal_checkpoint_v2(r->ckpt_db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&r->mu);
+        r->ckpt_done = n;
+        pthread_cond_broadcast(&r->ckpt_over);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Opens the checkpointer's connection and starts it, and hands the
+ * writer's checkpoints to it. Without it (no connection, no thread) SQLite
+ * checkpoints in the writer as usual. */
+static void ckpt_start(struct np_store_rec *r)
+{
+    if (sqlite3_open_v2(r->st->path, &r->ckpt_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        sqlite3_close(r->ckpt_db);
+        r->ckpt_db = NULL;
+        return;
+    }
+    sqlite3_busy_timeout(r->ckpt_db, 5000);
+    /* A connection finds the WAL on its first read: before, a checkpoint
+     * does nothing. */
+    if (sqlite3_exec(r->ckpt_db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        sqlite3_close(r->ckpt_db);
+        r->ckpt_db = NULL;
+        return;
+    }
+    if (pthread_create(&r->ckpt_thread, NULL, ckpt_main, r) != 0) {
+        sqlite3_close(r->ckpt_db);
+        r->ckpt_db = NULL;
+        return;
+    }
+    r->ckpt_on = true;
+    sqlite3_wal_hook(r->st->db, wal_hook, r); /* replaces the automatic checkpoints */
+}
+
+static void ckpt_end(struct np_store_rec *r)
+{
+    if (!r->ckpt_on)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->ckpt_stop = true;
+    pthread_cond_broadcast(&r->to_ckpt);
+    pthread_cond_broadcast(&r->ckpt_over);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->ckpt_thread, NULL);
+    sqlite3_close(r->ckpt_db);
+    r->ckpt_on = false;
+    sqlite3_wal_autocheckpoint(r->st->db, 1000); /* SQLite's default again */
+}
+
 static void rec_free(struct np_store_rec *r)
 {
     if (r == NULL)
         return;
+    if (r->thread_on) {
+        struct op o = { .kind = OP_STOP };
+        struct np_err e;
+        post(r, &o, &e);
+        pthread_join(r->thread, NULL);
+    }
+    ckpt_end(r);
+    pthread_cond_destroy(&r->ckpt_over);
+    pthread_cond_destroy(&r->to_ckpt);
+    pthread_cond_destroy(&r->to_caller);
+    pthread_cond_destroy(&r->to_writer);
+    pthread_mutex_destroy(&r->mu);
     if (r->in_txn)
         np_store_exec(r->st, "ROLLBACK");
     sqlite3_finalize(r->ins_chunk);
@@ -180,10 +405,13 @@ static void rec_free(struct np_store_rec *r)
     sqlite3_finalize(r->ins_block);
     sqlite3_finalize(r->ins_keys);
     drop_lock(r);
-    free(r->buf);
+    for (uint32_t i = 0; i < N_CHUNKS; i++) {
+        free(r->chunks[i].buf);
+        free(r->chunks[i].flows);
+    }
+    for (uint32_t i = 0; i < N_BATCHES; i++)
+        free(r->batches[i].rows);
     free(r->flow_slots);
-    free(r->flow_list);
-    free(r->pend);
     free(r->open);
     free(r->keys);
     free(r->keys_by);
@@ -263,6 +491,328 @@ done:
     return NP_OK;
 }
 
+/* ---- the writer ---- */
+
+static enum np_rc begin(struct np_store_rec *r, struct np_err *err)
+{
+    if (r->in_txn)
+        return NP_OK;
+    int rc = np_store_exec(r->st, "BEGIN IMMEDIATE");
+    if (rc != SQLITE_OK)
+        return fail(r, err, rc);
+    r->in_txn = true;
+    return NP_OK;
+}
+
+static int step_reset(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static enum np_rc write_iface(struct np_store_rec *r, const struct np_store_iface *i,
+                              struct np_err *err)
+{
+    sqlite3_stmt *s = r->ins_iface;
+    sqlite3_bind_int64(s, 1, r->id);
+    sqlite3_bind_int64(s, 2, i->ifid);
+    sqlite3_bind_int(s, 3, i->linktype);
+    sqlite3_bind_int64(s, 4, i->snaplen);
+    sqlite3_bind_int(s, 5, i->ts_prec == 9 ? 9 : 6);
+    sqlite3_bind_text(s, 6, i->name, (int)strnlen(i->name, sizeof(i->name)), SQLITE_STATIC);
+    int rc = step_reset(s);
+    return rc == SQLITE_OK ? NP_OK : fail(r, err, rc);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* SQLite integers are signed: times past 2262 are stored as INT64_MAX.
+ * Clamping keeps the order, so a time range still selects every chunk that
+ * can hold a match; packets are then checked exactly. */
+static int64_t clamp_ns(uint64_t ns)
+{
+    return ns > INT64_MAX ? INT64_MAX : (int64_t)ns;
+}
+
+/* Writes a chunk's three rows. */
+static enum np_rc write_chunk(struct np_store_rec *r, struct chunk *c, struct np_err *err)
+{
+    sqlite3_stmt *s = r->ins_chunk;
+    sqlite3_bind_int64(s, 1, r->id);
+    sqlite3_bind_int64(s, 2, (int64_t)c->seq);
+    sqlite3_bind_int64(s, 3, (int64_t)c->first_frame);
+    sqlite3_bind_int64(s, 4, c->n_pkts);
+    sqlite3_bind_int64(s, 5, (int64_t)c->len);
+    sqlite3_bind_int64(s, 6, clamp_ns(c->min_ns));
+    sqlite3_bind_int64(s, 7, clamp_ns(c->max_ns));
+    sqlite3_bind_int64(s, 8, c->n_loose);
+    int rc = step_reset(s);
+    int64_t chunk = sqlite3_last_insert_rowid(r->st->db);
+    if (rc == SQLITE_OK) {
+        s = r->ins_data;
+        sqlite3_bind_int64(s, 1, chunk);
+        sqlite3_bind_blob(s, 2, c->buf, (int)c->len, SQLITE_STATIC);
+        rc = step_reset(s);
+    }
+    if (rc == SQLITE_OK) {
+        /* The ids sorted, as little-endian u64: readers binary-search it. */
+        qsort(c->flows, c->n_flows, sizeof(uint64_t), cmp_u64);
+        for (uint32_t i = 0; i < c->n_flows; i++) {
+            uint64_t v = c->flows[i];
+            uint8_t *p = (uint8_t *)&c->flows[i];
+            for (int b = 0; b < 8; b++)
+                p[b] = (uint8_t)(v >> (8 * b));
+        }
+        s = r->ins_flows;
+        sqlite3_bind_int64(s, 1, chunk);
+        sqlite3_bind_blob(s, 2, c->flows, (int)(c->n_flows * sizeof(uint64_t)), SQLITE_STATIC);
+        rc = step_reset(s);
+    }
+    return rc == SQLITE_OK ? NP_OK : fail(r, err, rc);
+}
+
+/* The key entries of one row: its addresses and ports, each once. */
+static uint32_t row_keys(const struct pend *p, uint32_t delta, struct kent *out)
+{
+    const struct np_flow_key *k = &p->key;
+    size_t alen = k->ip_ver == 6 ? 16 : 4;
+    uint32_t n = 0;
+    out[n++] = (struct kent){ np_store_key(NP_STORE_KEY_ADDR, k->addr_a, alen), delta };
+    if (memcmp(k->addr_a, k->addr_b, alen) != 0)
+        out[n++] = (struct kent){ np_store_key(NP_STORE_KEY_ADDR, k->addr_b, alen), delta };
+    out[n++] = (struct kent){ np_store_key_port(k->port_a), delta };
+    if (k->port_a != k->port_b)
+        out[n++] = (struct kent){ np_store_key_port(k->port_b), delta };
+    return n;
+}
+
+/* Writes the block of key entries for rows first_row.. (keys[0, n)):
+ * bucketed by a counting sort, which keeps row order within a bucket. */
+static enum np_rc write_block(struct np_store_rec *r, uint64_t seq, int64_t first_row,
+                              int64_t last_row, uint32_t n, struct np_err *err)
+{
+    uint32_t nb = 1;
+    while (nb < NP_STORE_KEY_BUCKETS_MAX && (uint64_t)nb * NP_STORE_KEY_TARGET < n)
+        nb *= 2;
+    sqlite3_stmt *s = r->ins_block;
+    sqlite3_bind_int64(s, 1, r->id);
+    sqlite3_bind_int64(s, 2, (int64_t)seq);
+    sqlite3_bind_int64(s, 3, first_row);
+    sqlite3_bind_int64(s, 4, last_row);
+    sqlite3_bind_int64(s, 5, nb);
+    int rc = step_reset(s);
+    if (rc != SQLITE_OK)
+        return fail(r, err, rc);
+    int64_t block = sqlite3_last_insert_rowid(r->st->db);
+    uint32_t *at = r->bucket_at;
+    memset(at, 0, (nb + 1) * sizeof(*at));
+    for (uint32_t i = 0; i < n; i++)
+        at[(r->keys[i].key & (nb - 1)) + 1]++;
+    for (uint32_t b = 0; b < nb; b++)
+        at[b + 1] += at[b];
+    for (uint32_t i = 0; i < n; i++)
+        r->keys_by[at[r->keys[i].key & (nb - 1)]++] = r->keys[i];
+    /* at[b] is now the end of bucket b */
+    s = r->ins_keys;
+    for (uint32_t b = 0, start = 0; b < nb; start = at[b], b++) {
+        if (at[b] == start)
+            continue; /* no row: an empty bucket */
+        uint8_t *o = r->key_blob;
+        for (uint32_t i = start; i < at[b]; i++) {
+            for (int j = 0; j < 8; j++)
+                *o++ = (uint8_t)(r->keys_by[i].key >> (8 * j));
+            for (int j = 0; j < 4; j++)
+                *o++ = (uint8_t)(r->keys_by[i].delta >> (8 * j));
+        }
+        sqlite3_bind_int64(s, 1, block * (int64_t)NP_STORE_KEY_BUCKETS_MAX + b);
+        sqlite3_bind_blob(s, 2, r->key_blob, (int)(o - r->key_blob), SQLITE_STATIC);
+        rc = step_reset(s);
+        if (rc != SQLITE_OK)
+            return fail(r, err, rc);
+    }
+    return NP_OK;
+}
+
+/* Writes a batch's flow rows and their block. */
+static enum np_rc write_flows(struct np_store_rec *r, const struct batch *b, struct np_err *err)
+{
+    sqlite3_stmt *s = r->ins_flow;
+    int64_t first_row = 0, row = 0;
+    uint64_t seq = UINT64_MAX;
+    uint32_t n_keys = 0;
+    for (uint32_t n = 0; n < b->n; n++) {
+        const struct pend *p = &b->rows[n];
+        const struct np_flow_key *k = &p->key;
+        int alen = k->ip_ver == 6 ? 16 : 4;
+        sqlite3_bind_int64(s, 1, r->id);
+        sqlite3_bind_int64(s, 2, (int64_t)p->id);
+        sqlite3_bind_int(s, 3, k->ip_ver);
+        sqlite3_bind_int(s, 4, k->proto);
+        if (k->vlan != NP_VLAN_NONE)
+            sqlite3_bind_int(s, 5, k->vlan);
+        else
+            sqlite3_bind_null(s, 5);
+        sqlite3_bind_blob(s, 6, k->addr_a, alen, SQLITE_STATIC);
+        sqlite3_bind_int(s, 7, k->port_a);
+        sqlite3_bind_blob(s, 8, k->addr_b, alen, SQLITE_STATIC);
+        sqlite3_bind_int(s, 9, k->port_b);
+        sqlite3_bind_int64(s, 10, (int64_t)p->first_ns);
+        sqlite3_bind_int64(s, 11, (int64_t)p->last_ns);
+        sqlite3_bind_int64(s, 12, p->pkts[0]);
+        sqlite3_bind_int64(s, 13, p->pkts[1]);
+        sqlite3_bind_int64(s, 14, (int64_t)p->bytes[0]);
+        sqlite3_bind_int64(s, 15, (int64_t)p->bytes[1]);
+        sqlite3_bind_int(s, 16, p->open);
+        /* No clear_bindings: every parameter is bound for every row. */
+        int rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE)
+            return fail(r, err, rc);
+        row = sqlite3_last_insert_rowid(r->st->db);
+        if (n == 0)
+            first_row = row;
+        /* Our transaction is the only writer: rows are consecutive. */
+        if (!NP_ALWAYS(row - first_row == (int64_t)n))
+            return np_err_set(err, NP_ERR_IO, "cannot write %s: flow rows out of order",
+                              r->st->path);
+        n_keys += row_keys(p, n, r->keys + n_keys);
+        if (p->seq < seq)
+            seq = p->seq;
+    }
+    return write_block(r, seq, first_row, row, n_keys, err);
+}
+
+static enum np_rc update_session(struct np_store_rec *r, const struct counts *c, struct np_err *err)
+{
+    sqlite3_stmt *s = r->upd_session;
+    sqlite3_bind_int64(s, 1, r->id);
+    sqlite3_bind_int64(s, 2, clamp_ns(c->first_ns));
+    sqlite3_bind_int64(s, 3, clamp_ns(c->last_ns));
+    sqlite3_bind_int64(s, 4, (int64_t)c->packets);
+    sqlite3_bind_int64(s, 5, (int64_t)c->bytes);
+    sqlite3_bind_int64(s, 6, (int64_t)c->wire_bytes);
+    sqlite3_bind_int64(s, 7, (int64_t)c->drops);
+    sqlite3_bind_int64(s, 8, (int64_t)c->if_drops);
+    sqlite3_bind_int64(s, 9, (int64_t)c->chunks);
+    int rc = step_reset(s);
+    return rc == SQLITE_OK ? NP_OK : fail(r, err, rc);
+}
+
+static enum np_rc mark_complete(struct np_store_rec *r, struct np_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(r->st->db, "UPDATE sessions SET state = 1, end_ns = ? WHERE id = ?",
+                                -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(s, 1, (int64_t)np_store_now_ns());
+        sqlite3_bind_int64(s, 2, r->id);
+        rc = sqlite3_step(s);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? NP_OK : fail(r, err, rc);
+}
+
+/* Runs one operation inside the open transaction (beginning one if
+ * needed); a commit ends it. On failure the transaction stays open
+ * (rec_free rolls it back). */
+static enum np_rc run_op(struct np_store_rec *r, const struct op *o, struct np_err *err)
+{
+    enum np_rc out = begin(r, err);
+    if (out != NP_OK)
+        return out;
+    switch (o->kind) {
+    case OP_CHUNK:
+        return write_chunk(r, &r->chunks[o->idx], err);
+    case OP_FLOWS:
+        return write_flows(r, &r->batches[o->idx], err);
+    case OP_IFACE:
+        return write_iface(r, &o->iface, err);
+    case OP_COMMIT:
+        out = update_session(r, &o->c, err);
+        if (out == NP_OK && o->end)
+            out = mark_complete(r, err);
+        if (out != NP_OK)
+            return out;
+        int rc = np_store_exec(r->st, "COMMIT");
+        if (rc != SQLITE_OK)
+            return fail(r, err, rc);
+        r->in_txn = false;
+        return NP_OK;
+    case OP_STOP:
+        break;
+    }
+    return NP_OK;
+}
+
+/* The writer thread: runs the queue in order until OP_STOP. After its
+ * first error it only hands buffers back. */
+static void *writer_main(void *arg)
+{
+    struct np_store_rec *r = arg;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (r->op_tail == r->op_head)
+            pthread_cond_wait(&r->to_writer, &r->mu);
+        /* The caller does not touch this entry until op_tail passes it. */
+        const struct op *o = &r->ops[r->op_tail % N_OPS];
+        bool failed = r->w_rc != NP_OK;
+        pthread_mutex_unlock(&r->mu);
+        enum np_rc rc = NP_OK;
+        struct np_err e = { 0 };
+        if (!failed && o->kind != OP_STOP)
+            rc = run_op(r, o, &e);
+        pthread_mutex_lock(&r->mu);
+        if (rc != NP_OK && r->w_rc == NP_OK) {
+            r->w_rc = rc;
+            r->w_err = e;
+        }
+        if (o->kind == OP_CHUNK)
+            r->chunk_busy[o->idx] = false;
+        else if (o->kind == OP_FLOWS)
+            r->batch_busy[o->idx] = false;
+        bool stop = o->kind == OP_STOP;
+        r->op_tail++;
+        pthread_cond_broadcast(&r->to_caller);
+        if (stop)
+            break;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* ---- setting up and tearing down ---- */
+
+static bool alloc_buffers(struct np_store_rec *r)
+{
+    bool ok = true;
+    for (uint32_t i = 0; i < N_CHUNKS; i++) {
+        struct chunk *c = &r->chunks[i];
+        c->cap = NP_STORE_CHUNK_BYTES;
+        c->buf = malloc(c->cap);
+        c->flows = malloc(NP_STORE_CHUNK_PKTS * sizeof(uint64_t));
+        ok = ok && c->buf != NULL && c->flows != NULL;
+    }
+    for (uint32_t i = 0; i < N_BATCHES; i++) {
+        r->batches[i].rows = malloc(PEND_MAX * sizeof(struct pend));
+        ok = ok && r->batches[i].rows != NULL;
+    }
+    r->flow_slots = calloc(FLOW_SLOTS, sizeof(uint64_t));
+    r->cap_open = OPEN_MIN;
+    r->open = calloc(r->cap_open, sizeof(*r->open));
+    r->keys = malloc(4 * (size_t)PEND_MAX * sizeof(*r->keys));
+    r->keys_by = malloc(4 * (size_t)PEND_MAX * sizeof(*r->keys_by));
+    r->bucket_at = malloc((NP_STORE_KEY_BUCKETS_MAX + 1) * sizeof(uint32_t));
+    r->key_blob = malloc(4 * (size_t)PEND_MAX * NP_STORE_KEY_ENTRY);
+    return ok && r->flow_slots != NULL && r->open != NULL && r->keys != NULL &&
+           r->keys_by != NULL && r->bucket_at != NULL && r->key_blob != NULL;
+}
+
 struct np_store_rec *np_store_rec_begin(struct np_store *st, const struct np_store_rec_cfg *cfg,
                                         struct np_err *err)
 {
@@ -278,20 +828,12 @@ struct np_store_rec *np_store_rec_begin(struct np_store *st, const struct np_sto
     r->st = st;
     r->lock_fd = -1;
     r->next_frame = 1;
-    r->cap = NP_STORE_CHUNK_BYTES;
-    r->buf = malloc(r->cap);
-    r->flow_slots = calloc(FLOW_SLOTS, sizeof(uint64_t));
-    r->flow_list = malloc(NP_STORE_CHUNK_PKTS * sizeof(uint64_t));
-    r->pend = malloc(PEND_MAX * sizeof(*r->pend));
-    r->cap_open = OPEN_MIN;
-    r->open = calloc(r->cap_open, sizeof(*r->open));
-    r->keys = malloc(4 * (size_t)PEND_MAX * sizeof(*r->keys));
-    r->keys_by = malloc(4 * (size_t)PEND_MAX * sizeof(*r->keys_by));
-    r->bucket_at = malloc((NP_STORE_KEY_BUCKETS_MAX + 1) * sizeof(uint32_t));
-    r->key_blob = malloc(4 * (size_t)PEND_MAX * NP_STORE_KEY_ENTRY);
-    if (r->buf == NULL || r->flow_slots == NULL || r->flow_list == NULL || r->pend == NULL ||
-        r->open == NULL || r->keys == NULL || r->keys_by == NULL || r->bucket_at == NULL ||
-        r->key_blob == NULL) {
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->to_writer, NULL);
+    pthread_cond_init(&r->to_caller, NULL);
+    pthread_cond_init(&r->to_ckpt, NULL);
+    pthread_cond_init(&r->ckpt_over, NULL);
+    if (!alloc_buffers(r)) {
         np_err_set(err, NP_ERR_NOMEM, "cannot record into %s: out of memory", st->path);
         goto fail;
     }
@@ -332,6 +874,15 @@ struct np_store_rec *np_store_rec_begin(struct np_store *st, const struct np_sto
     }
     if (insert_session(r, cfg, err) != NP_OK)
         goto fail;
+    ckpt_start(r);
+    /* From here on only the writer uses the connection. */
+    int e = pthread_create(&r->thread, NULL, writer_main, r);
+    if (e != 0) {
+        np_err_set(err, NP_ERR_IO, "cannot record into %s: cannot start a thread: %s", st->path,
+                   strerror(e));
+        goto fail;
+    }
+    r->thread_on = true;
     return r;
 fail:
     rec_free(r);
@@ -348,108 +899,42 @@ const struct np_store_rec_stats *np_store_rec_stats(const struct np_store_rec *r
     return &r->stats;
 }
 
-static enum np_rc begin(struct np_store_rec *r, struct np_err *err)
-{
-    if (r->in_txn)
-        return NP_OK;
-    int rc = np_store_exec(r->st, "BEGIN IMMEDIATE");
-    if (rc != SQLITE_OK)
-        return fail(r, err, rc);
-    r->in_txn = true;
-    return NP_OK;
-}
-
-static int step_reset(sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
+/* ---- the caller's side ---- */
 
 enum np_rc np_store_rec_iface(struct np_store_rec *r, const struct np_store_iface *i,
                               struct np_err *err)
 {
-    enum np_rc out = begin(r, err);
-    if (out != NP_OK)
-        return out;
-    sqlite3_stmt *s = r->ins_iface;
-    sqlite3_bind_int64(s, 1, r->id);
-    sqlite3_bind_int64(s, 2, i->ifid);
-    sqlite3_bind_int(s, 3, i->linktype);
-    sqlite3_bind_int64(s, 4, i->snaplen);
-    sqlite3_bind_int(s, 5, i->ts_prec == 9 ? 9 : 6);
-    sqlite3_bind_text(s, 6, i->name, (int)strnlen(i->name, sizeof(i->name)), SQLITE_STATIC);
-    int rc = step_reset(s);
-    if (rc != SQLITE_OK)
-        return fail(r, err, rc);
     if (i->ifid < KNOWN_IFACES)
         r->known_ifaces[i->ifid / 64] |= 1ull << (i->ifid % 64);
-    return NP_OK;
+    struct op o = { .kind = OP_IFACE, .iface = *i };
+    return post(r, &o, err);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Writes the current chunk's three rows (inside the open transaction) and
- * empties it. */
+/* Hands the current chunk (if any) to the writer and starts the next one,
+ * waiting for its buffer if every one is queued. */
 static enum np_rc flush_chunk(struct np_store_rec *r, struct np_err *err)
 {
-    if (r->n_pkts == 0)
+    struct chunk *c = &r->chunks[r->cur];
+    if (c->n_pkts == 0)
         return NP_OK;
-    enum np_rc out = begin(r, err);
-    if (out != NP_OK)
-        return out;
-    sqlite3_stmt *s = r->ins_chunk;
-    sqlite3_bind_int64(s, 1, r->id);
-    sqlite3_bind_int64(s, 2, (int64_t)r->seq);
-    sqlite3_bind_int64(s, 3, (int64_t)(r->next_frame - r->n_pkts));
-    sqlite3_bind_int64(s, 4, r->n_pkts);
-    sqlite3_bind_int64(s, 5, (int64_t)r->len);
-    /* SQLite integers are signed: times past 2262 are stored as INT64_MAX.
-     * Clamping keeps the order, so a time range still selects every chunk
-     * that can hold a match; packets are then checked exactly. */
-    sqlite3_bind_int64(s, 6, r->min_ns > INT64_MAX ? INT64_MAX : (int64_t)r->min_ns);
-    sqlite3_bind_int64(s, 7, r->max_ns > INT64_MAX ? INT64_MAX : (int64_t)r->max_ns);
-    sqlite3_bind_int64(s, 8, r->n_loose);
-    int rc = step_reset(s);
-    int64_t chunk = sqlite3_last_insert_rowid(r->st->db);
-    if (rc == SQLITE_OK) {
-        s = r->ins_data;
-        sqlite3_bind_int64(s, 1, chunk);
-        sqlite3_bind_blob(s, 2, r->buf, (int)r->len, SQLITE_STATIC);
-        rc = step_reset(s);
-    }
-    if (rc == SQLITE_OK) {
-        /* The ids sorted, as little-endian u64: readers binary-search it. */
-        qsort(r->flow_list, r->n_flows, sizeof(uint64_t), cmp_u64);
-        for (uint32_t i = 0; i < r->n_flows; i++) {
-            uint64_t v = r->flow_list[i];
-            uint8_t *p = (uint8_t *)&r->flow_list[i];
-            for (int b = 0; b < 8; b++)
-                p[b] = (uint8_t)(v >> (8 * b));
-        }
-        s = r->ins_flows;
-        sqlite3_bind_int64(s, 1, chunk);
-        sqlite3_bind_blob(s, 2, r->flow_list, (int)(r->n_flows * sizeof(uint64_t)), SQLITE_STATIC);
-        rc = step_reset(s);
-    }
-    if (rc != SQLITE_OK)
-        return fail(r, err, rc);
+    c->seq = r->seq;
+    c->first_frame = r->next_frame - c->n_pkts;
+    struct op o = { .kind = OP_CHUNK, .idx = r->cur };
+    enum np_rc out = post(r, &o, err);
     memset(r->flow_slots, 0, FLOW_SLOTS * sizeof(uint64_t));
-    r->n_flows = 0;
-    r->len = 0;
-    r->n_pkts = 0;
-    r->n_loose = 0;
     r->seq++;
     r->stats.chunks++;
-    return NP_OK;
+    r->cur = (r->cur + 1) % N_CHUNKS;
+    wait_free(r, &r->chunk_busy[r->cur]);
+    c = &r->chunks[r->cur];
+    c->len = 0;
+    c->n_pkts = 0;
+    c->n_loose = 0;
+    c->n_flows = 0;
+    return out;
 }
 
-static void flow_mark(struct np_store_rec *r, uint64_t id)
+static void flow_mark(struct np_store_rec *r, struct chunk *c, uint64_t id)
 {
     uint32_t i = (uint32_t)np_hash_mix64(id) & (FLOW_SLOTS - 1);
     while (r->flow_slots[i] != 0) {
@@ -458,7 +943,7 @@ static void flow_mark(struct np_store_rec *r, uint64_t id)
         i = (i + 1) & (FLOW_SLOTS - 1);
     }
     r->flow_slots[i] = id;
-    r->flow_list[r->n_flows++] = id; /* < NP_STORE_CHUNK_PKTS: one per packet at most */
+    c->flows[c->n_flows++] = id; /* < NP_STORE_CHUNK_PKTS: one per packet at most */
 }
 
 /* First packet on an interface nobody declared: declare it from the
@@ -478,21 +963,22 @@ enum np_rc np_store_rec_packet(struct np_store_rec *r, const struct np_pkt *p, u
 {
     enum np_rc out;
     size_t need = NP_CHUNK_HDR + (size_t)p->caplen;
+    struct chunk *c = &r->chunks[r->cur];
     /* The bound is NP_STORE_CHUNK_BYTES, not the buffer's size: a packet
      * larger than a chunk grows the buffer once and gets a chunk of its own. */
-    if (r->n_pkts == NP_STORE_CHUNK_PKTS ||
-        (r->n_pkts > 0 && r->len + need > NP_STORE_CHUNK_BYTES)) {
+    if (c->n_pkts > 0 && c->len + need > NP_STORE_CHUNK_BYTES) {
         out = flush_chunk(r, err);
         if (out != NP_OK)
             return out;
+        c = &r->chunks[r->cur];
     }
-    if (need > r->cap) { /* one packet larger than a chunk: it gets a chunk of its own */
-        uint8_t *nb = realloc(r->buf, need);
+    if (need > c->cap) { /* one packet larger than a chunk: it gets a chunk of its own */
+        uint8_t *nb = realloc(c->buf, need);
         if (nb == NULL)
             return np_err_set(err, NP_ERR_NOMEM, "cannot record into %s: out of memory",
                               r->st->path);
-        r->buf = nb;
-        r->cap = need;
+        c->buf = nb;
+        c->cap = need;
     }
     if (p->ifid >= KNOWN_IFACES || !(r->known_ifaces[p->ifid / 64] & (1ull << (p->ifid % 64)))) {
         out = auto_iface(r, p, err);
@@ -500,23 +986,23 @@ enum np_rc np_store_rec_packet(struct np_store_rec *r, const struct np_pkt *p, u
             return out;
     }
     uint32_t wirelen = p->wirelen < p->caplen ? p->caplen : p->wirelen;
-    r->len +=
-            np_chunk_put(r->buf + r->len, p->ts_ns, flow_id, p->caplen, wirelen, p->ifid, p->data);
-    if (r->n_pkts == 0 || p->ts_ns < r->min_ns)
-        r->min_ns = p->ts_ns;
-    if (r->n_pkts == 0 || p->ts_ns > r->max_ns)
-        r->max_ns = p->ts_ns;
+    c->len +=
+            np_chunk_put(c->buf + c->len, p->ts_ns, flow_id, p->caplen, wirelen, p->ifid, p->data);
+    if (c->n_pkts == 0 || p->ts_ns < c->min_ns)
+        c->min_ns = p->ts_ns;
+    if (c->n_pkts == 0 || p->ts_ns > c->max_ns)
+        c->max_ns = p->ts_ns;
     if (r->stats.packets == 0 || p->ts_ns < r->first_ns)
         r->first_ns = p->ts_ns;
     if (r->stats.packets == 0 || p->ts_ns > r->last_ns)
         r->last_ns = p->ts_ns;
-    r->n_pkts++;
+    c->n_pkts++;
     r->next_frame++;
     r->stats.packets++;
     r->stats.bytes += p->caplen;
     r->wire_bytes += wirelen;
     if (flow_id != 0) {
-        flow_mark(r, flow_id);
+        flow_mark(r, c, flow_id);
     } else {
         /* A packet with addresses but no flow (a fragment whose datagram
          * never completed, or completed only in a later batch of the
@@ -524,11 +1010,11 @@ enum np_rc np_store_rec_packet(struct np_store_rec *r, const struct np_pkt *p, u
         struct np_dpkt d;
         np_decode(p->linktype, p->data, p->caplen, wirelen, &d, &r->dec);
         if (d.ip_ver != 0)
-            r->n_loose++;
+            c->n_loose++;
     }
-    /* Chunk rows are written here rather than at commit, so a transaction
-     * holds whole chunks only and the buffer is free again at once. */
-    if (r->n_pkts == NP_STORE_CHUNK_PKTS)
+    /* A full chunk goes to the writer at once, so a transaction holds whole
+     * chunks only. */
+    if (c->n_pkts == NP_STORE_CHUNK_PKTS)
         return flush_chunk(r, err);
     return NP_OK;
 }
@@ -597,13 +1083,34 @@ static void pend_fill(struct pend *p, const struct np_flow *f)
     p->bytes[1] = f->bytes[1];
 }
 
-static enum np_rc write_flows(struct np_store_rec *r, struct np_err *err);
+/* Hands the current batch (if any) to the writer and starts the next one;
+ * flows whose start row it holds stay in the hash as OPEN_DONE. */
+static enum np_rc flush_flows(struct np_store_rec *r, struct np_err *err)
+{
+    struct batch *b = &r->batches[r->cur_b];
+    if (b->n == 0)
+        return NP_OK;
+    for (uint32_t n = 0; n < b->n; n++) {
+        if (b->rows[n].open == 1) {
+            uint32_t i = open_find(r, b->rows[n].id);
+            if (NP_ALWAYS(r->open[i].used))
+                r->open[i].val = OPEN_DONE;
+        }
+    }
+    struct op o = { .kind = OP_FLOWS, .idx = r->cur_b };
+    enum np_rc out = post(r, &o, err);
+    r->cur_b = (r->cur_b + 1) % N_BATCHES;
+    wait_free(r, &r->batch_busy[r->cur_b]);
+    r->batches[r->cur_b].n = 0;
+    return out;
+}
 
 static struct pend *pend_add(struct np_store_rec *r, struct np_err *err)
 {
-    if (r->n_pend == PEND_MAX && (begin(r, err) != NP_OK || write_flows(r, err) != NP_OK))
+    if (r->batches[r->cur_b].n == PEND_MAX && flush_flows(r, err) != NP_OK)
         return NULL;
-    struct pend *p = &r->pend[r->n_pend++];
+    struct batch *b = &r->batches[r->cur_b];
+    struct pend *p = &b->rows[b->n++];
     p->seq = r->seq;
     return p;
 }
@@ -633,7 +1140,7 @@ enum np_rc np_store_rec_flow(struct np_store_rec *r, const struct np_flow *f, bo
         pend_fill(p, f);
         p->open = 1;
         r->open[i].id = f->id;
-        r->open[i].val = r->n_pend - 1;
+        r->open[i].val = r->batches[r->cur_b].n - 1;
         r->open[i].used = 1;
         r->n_open++;
         r->stats.flows++;
@@ -641,7 +1148,7 @@ enum np_rc np_store_rec_flow(struct np_store_rec *r, const struct np_flow *f, bo
     }
     /* its end */
     if (r->open[i].val != OPEN_DONE) {
-        struct pend *p = &r->pend[r->open[i].val];
+        struct pend *p = &r->batches[r->cur_b].rows[r->open[i].val];
         pend_fill(p, f); /* keeps the start's seq: its only row */
         p->open = 0;
     } else {
@@ -655,191 +1162,43 @@ enum np_rc np_store_rec_flow(struct np_store_rec *r, const struct np_flow *f, bo
     return NP_OK;
 }
 
-/* The key entries of one row: its addresses and ports, each once. */
-static uint32_t row_keys(const struct pend *p, uint32_t delta, struct kent *out)
-{
-    const struct np_flow_key *k = &p->key;
-    size_t alen = k->ip_ver == 6 ? 16 : 4;
-    uint32_t n = 0;
-    out[n++] = (struct kent){ np_store_key(NP_STORE_KEY_ADDR, k->addr_a, alen), delta };
-    if (memcmp(k->addr_a, k->addr_b, alen) != 0)
-        out[n++] = (struct kent){ np_store_key(NP_STORE_KEY_ADDR, k->addr_b, alen), delta };
-    out[n++] = (struct kent){ np_store_key_port(k->port_a), delta };
-    if (k->port_a != k->port_b)
-        out[n++] = (struct kent){ np_store_key_port(k->port_b), delta };
-    return n;
-}
-
-/* Writes the block of key entries for rows first_row.. (keys[0, n)):
- * bucketed by a counting sort, which keeps row order within a bucket. */
-static enum np_rc write_block(struct np_store_rec *r, uint64_t seq, int64_t first_row,
-                              int64_t last_row, uint32_t n, struct np_err *err)
-{
-    uint32_t nb = 1;
-    while (nb < NP_STORE_KEY_BUCKETS_MAX && (uint64_t)nb * NP_STORE_KEY_TARGET < n)
-        nb *= 2;
-    sqlite3_stmt *s = r->ins_block;
-    sqlite3_bind_int64(s, 1, r->id);
-    sqlite3_bind_int64(s, 2, (int64_t)seq);
-    sqlite3_bind_int64(s, 3, first_row);
-    sqlite3_bind_int64(s, 4, last_row);
-    sqlite3_bind_int64(s, 5, nb);
-    int rc = step_reset(s);
-    if (rc != SQLITE_OK)
-        return fail(r, err, rc);
-    int64_t block = sqlite3_last_insert_rowid(r->st->db);
-    uint32_t *at = r->bucket_at;
-    memset(at, 0, (nb + 1) * sizeof(*at));
-    for (uint32_t i = 0; i < n; i++)
-        at[(r->keys[i].key & (nb - 1)) + 1]++;
-    for (uint32_t b = 0; b < nb; b++)
-        at[b + 1] += at[b];
-    for (uint32_t i = 0; i < n; i++)
-        r->keys_by[at[r->keys[i].key & (nb - 1)]++] = r->keys[i];
-    /* at[b] is now the end of bucket b */
-    s = r->ins_keys;
-    for (uint32_t b = 0, start = 0; b < nb; start = at[b], b++) {
-        if (at[b] == start)
-            continue; /* no row: an empty bucket */
-        uint8_t *o = r->key_blob;
-        for (uint32_t i = start; i < at[b]; i++) {
-            for (int j = 0; j < 8; j++)
-                *o++ = (uint8_t)(r->keys_by[i].key >> (8 * j));
-            for (int j = 0; j < 4; j++)
-                *o++ = (uint8_t)(r->keys_by[i].delta >> (8 * j));
-        }
-        sqlite3_bind_int64(s, 1, block * (int64_t)NP_STORE_KEY_BUCKETS_MAX + b);
-        sqlite3_bind_blob(s, 2, r->key_blob, (int)(o - r->key_blob), SQLITE_STATIC);
-        rc = step_reset(s);
-        if (rc != SQLITE_OK)
-            return fail(r, err, rc);
-    }
-    return NP_OK;
-}
-
-/* Writes the pending flow rows and their block (inside the open
- * transaction); flows whose start row is written stay in the hash as
- * OPEN_DONE. */
-static enum np_rc write_flows(struct np_store_rec *r, struct np_err *err)
-{
-    if (r->n_pend == 0)
-        return NP_OK;
-    sqlite3_stmt *s = r->ins_flow;
-    int64_t first_row = 0, row = 0;
-    uint64_t seq = UINT64_MAX;
-    uint32_t n_keys = 0;
-    for (uint32_t n = 0; n < r->n_pend; n++) {
-        const struct pend *p = &r->pend[n];
-        const struct np_flow_key *k = &p->key;
-        int alen = k->ip_ver == 6 ? 16 : 4;
-        sqlite3_bind_int64(s, 1, r->id);
-        sqlite3_bind_int64(s, 2, (int64_t)p->id);
-        sqlite3_bind_int(s, 3, k->ip_ver);
-        sqlite3_bind_int(s, 4, k->proto);
-        if (k->vlan != NP_VLAN_NONE)
-            sqlite3_bind_int(s, 5, k->vlan);
-        else
-            sqlite3_bind_null(s, 5);
-        sqlite3_bind_blob(s, 6, k->addr_a, alen, SQLITE_STATIC);
-        sqlite3_bind_int(s, 7, k->port_a);
-        sqlite3_bind_blob(s, 8, k->addr_b, alen, SQLITE_STATIC);
-        sqlite3_bind_int(s, 9, k->port_b);
-        sqlite3_bind_int64(s, 10, (int64_t)p->first_ns);
-        sqlite3_bind_int64(s, 11, (int64_t)p->last_ns);
-        sqlite3_bind_int64(s, 12, p->pkts[0]);
-        sqlite3_bind_int64(s, 13, p->pkts[1]);
-        sqlite3_bind_int64(s, 14, (int64_t)p->bytes[0]);
-        sqlite3_bind_int64(s, 15, (int64_t)p->bytes[1]);
-        sqlite3_bind_int(s, 16, p->open);
-        /* No clear_bindings: every parameter is bound for every row. */
-        int rc = sqlite3_step(s);
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE)
-            return fail(r, err, rc);
-        row = sqlite3_last_insert_rowid(r->st->db);
-        if (n == 0)
-            first_row = row;
-        /* Our transaction is the only writer: rows are consecutive. */
-        if (!NP_ALWAYS(row - first_row == (int64_t)n))
-            return np_err_set(err, NP_ERR_IO, "cannot write %s: flow rows out of order",
-                              r->st->path);
-        n_keys += row_keys(p, n, r->keys + n_keys);
-        if (p->seq < seq)
-            seq = p->seq;
-        if (p->open == 1) {
-            uint32_t i = open_find(r, p->id);
-            if (NP_ALWAYS(r->open[i].used))
-                r->open[i].val = OPEN_DONE;
-        }
-    }
-    enum np_rc out = write_block(r, seq, first_row, row, n_keys, err);
-    if (out == NP_OK)
-        r->n_pend = 0;
-    return out;
-}
-
-static enum np_rc update_session(struct np_store_rec *r, uint64_t drops, uint64_t if_drops,
-                                 struct np_err *err)
-{
-    sqlite3_stmt *s = r->upd_session;
-    sqlite3_bind_int64(s, 1, r->id);
-    /* clamped as chunk times are (flush_chunk) */
-    sqlite3_bind_int64(s, 2, r->first_ns > INT64_MAX ? INT64_MAX : (int64_t)r->first_ns);
-    sqlite3_bind_int64(s, 3, r->last_ns > INT64_MAX ? INT64_MAX : (int64_t)r->last_ns);
-    sqlite3_bind_int64(s, 4, (int64_t)r->stats.packets);
-    sqlite3_bind_int64(s, 5, (int64_t)r->stats.bytes);
-    sqlite3_bind_int64(s, 6, (int64_t)r->wire_bytes);
-    sqlite3_bind_int64(s, 7, (int64_t)drops);
-    sqlite3_bind_int64(s, 8, (int64_t)if_drops);
-    sqlite3_bind_int64(s, 9, (int64_t)r->seq);
-    int rc = step_reset(s);
-    return rc == SQLITE_OK ? NP_OK : fail(r, err, rc);
-}
-
-static enum np_rc mark_complete(struct np_store_rec *r, struct np_err *err)
-{
-    sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(r->st->db, "UPDATE sessions SET state = 1, end_ns = ? WHERE id = ?",
-                                -1, &s, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(s, 1, (int64_t)np_store_now_ns());
-        sqlite3_bind_int64(s, 2, r->id);
-        rc = sqlite3_step(s);
-    }
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? NP_OK : fail(r, err, rc);
-}
-
-/* One commit, for np_store_rec_commit and np_store_rec_end: the current
- * chunk, the pending flow rows, the session's counters and, with end, its
- * completion, then COMMIT. On failure the transaction stays open (rec_free
- * rolls it back). */
+/* One commit: hands over the current chunk and the pending flow rows, then
+ * queues the commit with the session's counters (and, with end, its
+ * completion); with wait, waits until the writer has run it. */
 static enum np_rc commit(struct np_store_rec *r, uint64_t drops, uint64_t if_drops, bool end,
-                         struct np_err *err)
+                         bool wait, struct np_err *err)
 {
     enum np_rc out = flush_chunk(r, err);
     if (out == NP_OK)
-        out = begin(r, err);
+        out = flush_flows(r, err);
+    struct op o = { .kind = OP_COMMIT, .end = end };
+    o.c = (struct counts){ .first_ns = r->first_ns,
+                           .last_ns = r->last_ns,
+                           .packets = r->stats.packets,
+                           .bytes = r->stats.bytes,
+                           .wire_bytes = r->wire_bytes,
+                           .drops = drops,
+                           .if_drops = if_drops,
+                           .chunks = r->seq };
     if (out == NP_OK)
-        out = write_flows(r, err);
+        out = post(r, &o, err);
+    if (out == NP_OK && wait)
+        out = drain(r, err);
     if (out == NP_OK)
-        out = update_session(r, drops, if_drops, err);
-    if (out == NP_OK && end)
-        out = mark_complete(r, err);
-    if (out != NP_OK)
-        return out;
-    int rc = np_store_exec(r->st, "COMMIT");
-    if (rc != SQLITE_OK)
-        return fail(r, err, rc);
-    r->in_txn = false;
-    r->stats.commits++;
-    return NP_OK;
+        r->stats.commits++;
+    return out;
 }
 
 enum np_rc np_store_rec_commit(struct np_store_rec *r, uint64_t drops, uint64_t if_drops,
                                struct np_err *err)
 {
-    return commit(r, drops, if_drops, false, err);
+    return commit(r, drops, if_drops, false, true, err);
+}
+
+enum np_rc np_store_rec_commit_async(struct np_store_rec *r, uint64_t drops, uint64_t if_drops,
+                                     struct np_err *err)
+{
+    return commit(r, drops, if_drops, false, false, err);
 }
 
 void np_store_rec_abandon(struct np_store_rec *r)
@@ -850,7 +1209,7 @@ void np_store_rec_abandon(struct np_store_rec *r)
 enum np_rc np_store_rec_end(struct np_store_rec *r, uint64_t drops, uint64_t if_drops,
                             struct np_err *err)
 {
-    enum np_rc out = commit(r, drops, if_drops, true, err);
+    enum np_rc out = commit(r, drops, if_drops, true, true, err);
     rec_free(r);
     return out;
 }

@@ -23,6 +23,12 @@
  * at the end; after a SIGKILL the database holds every packet up to the
  * last commit and passes PRAGMA integrity_check.
  *
+ * A recording hands its SQLite work to a writer thread of its own (rec.c),
+ * so that the database's writes overlap capture; np_store_rec_* calls
+ * return the writer's first error, possibly on a later call than the one
+ * whose work failed. While a recording runs, its store is used by that
+ * thread only.
+ *
  * Nothing is allocated per packet: chunk and index buffers are allocated
  * once per recording (the table of open flows grows with their number).
  * Owned by one thread.
@@ -155,10 +161,16 @@ enum np_rc np_store_rec_packet(struct np_store_rec *r, const struct np_pkt *p, u
 enum np_rc np_store_rec_flow(struct np_store_rec *r, const struct np_flow *f, bool end,
                              struct np_err *err);
 
-/* Writes the current chunk (if any) and commits everything so far, with
- * the session's counters and drops. */
+/* Commits everything appended so far, with the session's counters and
+ * drops, and returns when it is durable (or failed). */
 enum np_rc np_store_rec_commit(struct np_store_rec *r, uint64_t drops, uint64_t if_drops,
                                struct np_err *err);
+
+/* The same commit, queued: it runs after what is queued before it, and
+ * the call returns at once. An error of the writer (this commit's or an
+ * earlier operation's) is returned by a later call. */
+enum np_rc np_store_rec_commit_async(struct np_store_rec *r, uint64_t drops, uint64_t if_drops,
+                                     struct np_err *err);
 
 /* Commits, marks the session complete with its end time, releases the lock
  * and frees r (also on error). */
