@@ -3,12 +3,12 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "core/thread.h"
 
 /* The writer thread's ring. Buffers done .. submitted-1 (mod
  * n) are queued, the oldest being written; buffer submitted % n is the one
@@ -101,15 +101,7 @@ int np_out_async(struct np_out *o, unsigned n_bufs)
     pthread_cond_init(&r->queued, NULL);
     pthread_cond_init(&r->written, NULL);
     o->ring = r;
-    /* Signals sent to the process (SIGINT, SIGTERM) go to the thread that
-     * waits for them, not the writer; a broken pipe still ends the process
-     * from the writer as it would from the caller. */
-    sigset_t all, old;
-    sigfillset(&all);
-    sigdelset(&all, SIGPIPE);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int e = pthread_create(&r->thread, NULL, writer_main, o);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int e = np_thread_start(&r->thread, writer_main, o); /* signals: core/thread.h */
     if (e != 0) {
         pthread_cond_destroy(&r->written);
         pthread_cond_destroy(&r->queued);

@@ -9,15 +9,19 @@
  * from fixed rings, handed to the writer with their operation and back
  * when it is done, so the caller waits only when every buffer is queued.
  * The writer's first error is sticky: later operations are dropped and
- * every call of the caller's returns it.
+ * every call that queues work (a chunk, a batch, an interface, a commit)
+ * returns it. Both threads start with signals blocked (core/thread.h).
  *
  * A third thread, with a connection of its own, runs the WAL checkpoints
  * (PASSIVE: concurrent with the writer's transactions), woken by the
  * writer's WAL hook when a commit leaves CKPT_WAKE_PAGES in the WAL. A
  * checkpoint copies the WAL into the database and syncs both files, and
  * the syncs (tens of ms each on this machine's disk) would stop the writer
- * for as long in SQLite's own automatic checkpoints. Past CKPT_WAIT_PAGES
- * the writer waits for a full checkpoint, so the WAL is reset and bounded.
+ * for as long in SQLite's own automatic checkpoints. SQLite resets the WAL
+ * only when a write begins with every frame copied, which a checkpoint
+ * running beside the writer never achieves: the hook waits for one that
+ * starts after its commit when the writer is idle anyway, and always past
+ * CKPT_WAIT_PAGES, so the WAL is reset and bounded (wal_hook).
  *
  * Packets are appended to a chunk buffer (chunk.h records); a chunk is
  * written as three rows when the next packet would pass NP_STORE_CHUNK_PKTS
@@ -51,8 +55,9 @@
  * lock (store.h) is taken on its own open file description, so that a
  * probe through the store's descriptor sees it even in this process.
  * Nothing is allocated per packet; a packet larger than a chunk buffer
- * grows that buffer once, and the open flow hash doubles when half full
- * (per flow, amortised). The caller's side is owned by one thread.
+ * grows that buffer (once per buffer of the ring), and the open flow hash
+ * doubles when half full (per flow, amortised). The caller's side is owned
+ * by one thread; stats.commits counts commits queued.
  */
 #include "store/store.h"
 
@@ -66,6 +71,7 @@
 
 #include "core/hash.h"
 #include "core/packet.h"
+#include "core/thread.h"
 #include "decode/decode.h"
 #include "flow/table.h"
 #include "store/chunk.h"
@@ -86,8 +92,9 @@
 #define PEND_MAX  4096u
 #define OPEN_MIN  (1u << 15)
 #define OPEN_DONE UINT32_MAX /* open hash value: its start row is handed over */
-/* Interfaces whose declaration is remembered in a bitmap; others are looked
- * up in the table (pcapng files rarely have more). */
+/* Interfaces whose declaration is remembered in a bitmap; a packet on a
+ * higher one queues its (ignored) declaration again (pcapng files rarely
+ * have more). */
 #define KNOWN_IFACES 256u
 /* The rings: chunk buffers (the one being filled and those queued: 4 MiB),
  * flow row batches, and queued operations (more than both together, so a
@@ -263,6 +270,7 @@ static enum np_rc post(struct np_store_rec *r, const struct op *o, struct np_err
     else if (o->kind == OP_FLOWS)
         r->batch_busy[o->idx] = true;
     pthread_cond_signal(&r->to_writer);
+    pthread_cond_broadcast(&r->ckpt_over); /* ends an idle wait in wal_hook */
     enum np_rc rc = r->w_rc;
     if (rc != NP_OK)
         *err = r->w_err;
@@ -294,7 +302,13 @@ static enum np_rc drain(struct np_store_rec *r, struct np_err *err)
 
 /* ---- the checkpointer ---- */
 
-/* The writer's WAL hook (after each commit, the write lock released). */
+/* The writer's WAL hook (after each commit, the write lock released): wakes
+ * the checkpointer, and may wait for a checkpoint that starts after this
+ * commit, so that the next write finds every frame copied and resets the
+ * WAL. It waits past CKPT_WAIT_PAGES; below, only while the writer has
+ * nothing else queued (the commit being run is the queue's only entry), so
+ * that a recording at a modest rate keeps its WAL small at no cost, and
+ * work that arrives ends the wait. */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
     (void)db;
@@ -303,10 +317,11 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     if (pages < CKPT_WAKE_PAGES)
         return SQLITE_OK;
     pthread_mutex_lock(&r->mu);
-    uint64_t want = r->ckpt_started + 1; /* one that starts after this commit */
+    uint64_t want = r->ckpt_started + 1;
     r->ckpt_due = true;
     pthread_cond_signal(&r->to_ckpt);
-    while (pages >= CKPT_WAIT_PAGES && r->ckpt_done < want && !r->ckpt_stop)
+    while (r->ckpt_done < want && !r->ckpt_stop &&
+           (pages >= CKPT_WAIT_PAGES || r->op_head - r->op_tail <= 1))
         pthread_cond_wait(&r->ckpt_over, &r->mu);
     pthread_mutex_unlock(&r->mu);
     return SQLITE_OK;
@@ -354,7 +369,7 @@ static void ckpt_start(struct np_store_rec *r)
         r->ckpt_db = NULL;
         return;
     }
-    if (pthread_create(&r->ckpt_thread, NULL, ckpt_main, r) != 0) {
+    if (np_thread_start(&r->ckpt_thread, ckpt_main, r) != 0) {
         sqlite3_close(r->ckpt_db);
         r->ckpt_db = NULL;
         return;
@@ -872,17 +887,19 @@ struct np_store_rec *np_store_rec_begin(struct np_store *st, const struct np_sto
         np_store_fail(st, err, "record into", rc);
         goto fail;
     }
-    if (insert_session(r, cfg, err) != NP_OK)
-        goto fail;
-    ckpt_start(r);
-    /* From here on only the writer uses the connection. */
-    int e = pthread_create(&r->thread, NULL, writer_main, r);
+    /* The threads start before the session row, so that a failure leaves
+     * no session behind; the writer waits for work until then. */
+    int e = np_thread_start(&r->thread, writer_main, r);
     if (e != 0) {
         np_err_set(err, NP_ERR_IO, "cannot record into %s: cannot start a thread: %s", st->path,
                    strerror(e));
         goto fail;
     }
     r->thread_on = true;
+    ckpt_start(r);
+    if (insert_session(r, cfg, err) != NP_OK)
+        goto fail;
+    /* From here on only the writer uses the connection. */
     return r;
 fail:
     rec_free(r);

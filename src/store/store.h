@@ -19,15 +19,17 @@
  * timing is involved.
  *
  * Writes are batched into transactions committed when a recording asks
- * (np_store_rec_commit, which the recorder calls at least every 0.5 s) and
- * at the end; after a SIGKILL the database holds every packet up to the
- * last commit and passes PRAGMA integrity_check.
+ * (np_store_rec_commit or np_store_rec_commit_async; `record` queues one
+ * at least every 0.5 s) and at the end; after a SIGKILL the database holds
+ * every packet up to the last commit done and passes PRAGMA
+ * integrity_check.
  *
  * A recording hands its SQLite work to a writer thread of its own (rec.c),
- * so that the database's writes overlap capture; np_store_rec_* calls
- * return the writer's first error, possibly on a later call than the one
- * whose work failed. While a recording runs, its store is used by that
- * thread only.
+ * so that the database's writes overlap capture; np_store_rec_* calls that
+ * queue work return the writer's first error, possibly on a later call
+ * than the one whose work failed. While a recording runs, its store is used
+ * by that thread only, except between the return of np_store_rec_commit
+ * (which leaves the writer idle) and the next np_store_rec_* call.
  *
  * Nothing is allocated per packet: chunk and index buffers are allocated
  * once per recording (the table of open flows grows with their number).
@@ -162,7 +164,9 @@ enum np_rc np_store_rec_flow(struct np_store_rec *r, const struct np_flow *f, bo
                              struct np_err *err);
 
 /* Commits everything appended so far, with the session's counters and
- * drops, and returns when it is durable (or failed). */
+ * drops, and returns once it is committed (or failed): from then on it
+ * survives the process (synchronous=NORMAL: a power cut may still lose
+ * the last commits, never consistency; docs/storage.md). */
 enum np_rc np_store_rec_commit(struct np_store_rec *r, uint64_t drops, uint64_t if_drops,
                                struct np_err *err);
 

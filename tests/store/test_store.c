@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -907,6 +909,28 @@ static uint32_t count_all(struct np_store *st, int64_t id, uint32_t n)
     return m;
 }
 
+/* Waits until some connection holds the database's write lock (the
+ * recorder's open transaction): BEGIN IMMEDIATE without a busy timeout
+ * fails with SQLITE_BUSY then. Bounded: fails the test after 20 s. */
+static void wait_for_open_write(const char *path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc == SQLITE_BUSY)
+            break;
+        assert_int_equal(rc, SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec > 20)
+            fail_msg("the recorder opened no write transaction within 20 s");
+    }
+    sqlite3_close(db);
+}
+
 static void a_killed_recorder_leaves_an_interrupted_session_with_its_committed_packets(void **state)
 {
     (void)state;
@@ -935,7 +959,9 @@ static void a_killed_recorder_leaves_an_interrupted_session_with_its_committed_p
             if (k + 1 == 2000 && np_store_rec_commit(r, 0, 0, &err) != NP_OK)
                 _exit(13);
         }
-        /* 2500 packets, two chunks of them written, in an open transaction */
+        /* 2500 packets more: two chunks of them queued to the writer, which
+         * writes them in a transaction it leaves open (the parent waits
+         * for it) */
         char c = 'R';
         if (write(up[1], &c, 1) != 1)
             _exit(14);
@@ -947,6 +973,7 @@ static void a_killed_recorder_leaves_an_interrupted_session_with_its_committed_p
     close(down[0]);
     char c;
     assert_int_equal(read(up[0], &c, 1), 1);
+    wait_for_open_write(path);
 
     struct np_store *st = open_ok(path, false, false);
     struct np_store_session s;
@@ -1134,6 +1161,102 @@ static void a_damaged_chunk_blob_is_counted_and_skipped(void **state)
     free(path);
 }
 
+/* A queued commit runs in order, before the writer stops: abandoning the
+ * recording right after it still leaves its packets committed. */
+static void a_queued_commit_is_run_before_the_writer_stops(void **state)
+{
+    (void)state;
+    char *path = tmp_path("async.db");
+    remove_db(path);
+    make_traffic();
+    struct np_err err = { 0 };
+    struct np_store *st = open_ok(path, true, true);
+    struct np_store_rec_cfg cfg = { .source = "async" };
+    struct np_store_rec *r = np_store_rec_begin(st, &cfg, &err);
+    assert_non_null(r);
+    for (uint32_t k = 0; k < 3000; k++) {
+        assert_int_equal(np_store_rec_packet(r, &pkts[k].p, pkts[k].flow_id, &err), NP_OK);
+        if (k + 1 == 1000 || k + 1 == 2500)
+            assert_int_equal(np_store_rec_commit_async(r, k, 0, &err), NP_OK);
+    }
+    assert_int_equal(np_store_rec_stats(r)->commits, 2);
+    np_store_rec_abandon(r); /* 500 packets after the last commit: rolled back */
+    np_store_close(st);
+    st = open_ok(path, false, false);
+    struct np_store_session s;
+    assert_int_equal(state_of(st, 1, &s), NP_STORE_INTERRUPTED);
+    assert_int_equal(s.packets, 2500);
+    assert_int_equal(s.drops, 2499);
+    assert_int_equal(count_all(st, 1, 2500), 2500);
+    np_store_close(st);
+    assert_integrity_ok(path);
+    remove_db(path);
+    free(path);
+}
+
+/* A write that fails in the writer thread (here: past the file size
+ * limit) is returned by a later call; the recording ends with that error,
+ * nothing hangs, and the database keeps its last commit. */
+static void a_failed_write_is_reported_by_a_later_call(void **state)
+{
+    (void)state;
+    char *path = tmp_path("efbig.db");
+    remove_db(path);
+    make_traffic();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = { 4u << 20, 4u << 20 };
+        signal(SIGXFSZ, SIG_IGN);
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            _exit(10);
+        struct np_err err = { 0 };
+        struct np_store *st = np_store_open(path, true, true, &err);
+        if (st == NULL)
+            _exit(11);
+        struct np_store_rec_cfg cfg = { .source = "efbig" };
+        struct np_store_rec *r = np_store_rec_begin(st, &cfg, &err);
+        if (r == NULL)
+            _exit(12);
+        enum np_rc rc = NP_OK;
+        /* the traffic again and again: far more than 4 MiB */
+        for (uint32_t k = 0; k < 40 * n_pkts && rc == NP_OK; k++) {
+            rc = np_store_rec_packet(r, &pkts[k % n_pkts].p, 0, &err);
+            if (rc == NP_OK && k % 1000 == 999)
+                rc = np_store_rec_commit_async(r, 0, 0, &err);
+        }
+        if (rc != NP_ERR_IO || strstr(err.msg, "cannot write") == NULL)
+            _exit(13);
+        if (np_store_rec_end(r, 0, 0, &err) != NP_ERR_IO)
+            _exit(14);
+        np_store_close(st);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    struct np_store *st = open_ok(path, false, false);
+    struct np_store_session s;
+    assert_int_equal(state_of(st, 1, &s), NP_STORE_INTERRUPTED);
+    assert_true(s.packets > 0 && s.packets % 1000 == 0);
+    struct np_store_query q;
+    query_all(&q, 1);
+    struct np_err err = { 0 };
+    struct np_store_cursor *c = np_store_cursor_open(st, &q, &err);
+    assert_non_null(c);
+    struct np_pkt p;
+    uint64_t m = 0;
+    while (np_store_cursor_next(c, &p, &err) == NP_OK)
+        assert_int_equal(p.ts_ns, pkts[m++ % n_pkts].p.ts_ns);
+    np_store_cursor_close(c);
+    assert_int_equal(m, s.packets);
+    np_store_close(st);
+    assert_integrity_ok(path);
+    remove_db(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1151,6 +1274,8 @@ int main(void)
         cmocka_unit_test(files_that_are_not_our_databases_are_refused),
         cmocka_unit_test(a_read_only_database_is_refused_for_writing_but_readable),
         cmocka_unit_test(a_damaged_chunk_blob_is_counted_and_skipped),
+        cmocka_unit_test(a_queued_commit_is_run_before_the_writer_stops),
+        cmocka_unit_test(a_failed_write_is_reported_by_a_later_call),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
