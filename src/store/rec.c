@@ -92,10 +92,9 @@
 #define PEND_MAX  4096u
 #define OPEN_MIN  (1u << 15)
 #define OPEN_DONE UINT32_MAX /* open hash value: its start row is handed over */
-/* Interfaces whose declaration is remembered in a bitmap; a packet on a
- * higher one queues its (ignored) declaration again (pcapng files rarely
- * have more). */
-#define KNOWN_IFACES 256u
+/* Interfaces whose declaration is remembered in a bitmap (8 KiB); a packet
+ * on a higher one queues its (ignored) declaration again. */
+#define KNOWN_IFACES 65536u
 /* The rings: chunk buffers (the one being filled and those queued: 4 MiB),
  * flow row batches, and queued operations (more than both together, so a
  * commit or an interface rarely waits). */
