@@ -6,6 +6,7 @@
 #ifndef NP_STORE_INTERNAL_H
 #define NP_STORE_INTERNAL_H
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -59,6 +60,17 @@ enum np_rc np_store_fail(struct np_store *st, struct np_err *err, const char *ve
  * with err set. Without for_write a missing file is NP_EOF: nobody holds
  * a lock. */
 enum np_rc np_store_lock_open(struct np_store *st, bool for_write, struct np_err *err);
+
+/* The lock of session id: a write lock on byte id of the lock file. */
+static inline struct flock np_store_session_lock(int64_t id)
+{
+    struct flock fl = { 0 };
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)id;
+    fl.l_len = 1;
+    return fl;
+}
 
 /* True when some open file description holds the lock of session id. */
 bool np_store_lock_held(struct np_store *st, int64_t id);

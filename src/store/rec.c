@@ -234,11 +234,7 @@ static enum np_rc take_lock(struct np_store_rec *r, int64_t id, struct np_err *e
             return np_err_set(err, NP_ERR_IO, "cannot open %s: %s", r->st->lock_path,
                               strerror(errno));
     }
-    struct flock fl = { 0 };
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = (off_t)id;
-    fl.l_len = 1;
+    struct flock fl = np_store_session_lock(id);
     if (fcntl(r->lock_fd, F_OFD_SETLK, &fl) != 0)
         return np_err_set(err, NP_ERR_IO, "cannot lock session %lld in %s: %s", (long long)id,
                           r->st->lock_path, strerror(errno));

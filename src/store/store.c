@@ -146,11 +146,7 @@ bool np_store_lock_held(struct np_store *st, int64_t id)
 {
     if (np_store_lock_open(st, false, NULL) != NP_OK)
         return false; /* no lock file: nobody ever held a lock here */
-    struct flock fl = { 0 };
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = (off_t)id;
-    fl.l_len = 1;
+    struct flock fl = np_store_session_lock(id);
     /* F_OFD_GETLK reports locks of other open file descriptions, ours
      * included: a recording in this very process shows as held. */
     if (fcntl(st->lock_fd, F_OFD_GETLK, &fl) != 0)

@@ -1,6 +1,7 @@
-"""Two network namespaces joined by a veth pair, for live tests: created on
-entry, removed on exit (also after a failure). Documentation addresses only.
-Needs root and iproute2."""
+"""Helpers of the end-to-end tests: checks and their count, user errors,
+and two network namespaces joined by a veth pair for live tests (created on
+entry, removed on exit, also after a failure; documentation addresses only;
+needs root and iproute2)."""
 import os
 import select
 import subprocess
@@ -24,6 +25,19 @@ def need_root(what):
         sys.exit(1)
     print(f"not root: {what} skipped")
     sys.exit(77)
+
+
+def check_user_error(name, r, must_name=None):
+    """Checks that a finished run (subprocess.CompletedProcess, bytes) was
+    a user error: exit 2, one line on stderr (naming must_name when given),
+    nothing on stdout."""
+    err = r.stderr.decode()
+    lines = [l for l in err.splitlines() if l.strip()]
+    good = r.returncode == 2 and len(lines) == 1 and r.stdout == b""
+    if must_name:
+        good = good and must_name in err
+    check(f"user error exits 2 with one line: {name}", good,
+          f"exit {r.returncode}, stderr {err!r}, stdout {r.stdout[:200]!r}")
 
 
 def finish():

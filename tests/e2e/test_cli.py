@@ -9,9 +9,10 @@ import subprocess
 import sys
 import tempfile
 
+from netns import check, check_user_error, finish
+
 NETPEEK, ROOT = sys.argv[1], sys.argv[2]
 SAMPLE = os.path.join(ROOT, "samples", "sample.pcap")
-results = []
 
 
 def run(*args, stdin=None, timeout=60, user=None):
@@ -21,20 +22,8 @@ def run(*args, stdin=None, timeout=60, user=None):
     return subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout)
 
 
-def check(name, cond, detail=""):
-    results.append(bool(cond))
-    print(f"{'ok  ' if cond else 'FAIL'} {name}{'' if cond else ': ' + detail}")
-
-
 def user_error(name, *args, must_name=None, user=None):
-    r = run(*args, user=user)
-    err = r.stderr.decode()
-    lines = [l for l in err.splitlines() if l.strip()]
-    ok = r.returncode == 2 and len(lines) == 1 and r.stdout == b""
-    if must_name:
-        ok = ok and must_name in err
-    check(f"user error exits 2 with one line: {name}", ok,
-          f"exit {r.returncode}, stderr {err!r}, stdout {r.stdout[:200]!r}")
+    check_user_error(name, run(*args, user=user), must_name)
 
 
 def flows(*args, fmt="csv", stdin=None):
@@ -199,8 +188,7 @@ def main():
         check("the summary goes to stderr and names the packets read",
               b"packets read" in r.stderr and b"packets read" not in r.stdout)
 
-    print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "corpus"))
 import capfile  # noqa: E402
-from netns import check, finish  # noqa: E402
+from netns import check, check_user_error, finish  # noqa: E402
 
 NETPEEK, ROOT = sys.argv[1], sys.argv[2]
 SAMPLE = os.path.join(ROOT, "samples", "sample.pcap")
@@ -32,14 +32,7 @@ def ok(*args):
 
 
 def user_error(name, *args, must_name=None, user=None):
-    r = run(*args, user=user)
-    err = r.stderr.decode()
-    lines = [l for l in err.splitlines() if l.strip()]
-    good = r.returncode == 2 and len(lines) == 1 and r.stdout == b""
-    if must_name:
-        good = good and must_name in err
-    check(f"user error exits 2 with one line: {name}", good,
-          f"exit {r.returncode}, stderr {err!r}")
+    check_user_error(name, run(*args, user=user), must_name)
 
 
 def tshark_frames(display_filter):

@@ -310,6 +310,15 @@ static void the_directory_made_for_the_socket_has_mode_0755_whatever_the_umask(v
     np_unix_sock_destroy(s);
 }
 
+/* np_unix_sock_removable(s) as uid would see it. */
+static bool removable_as(const struct np_unix_sock *s, uid_t uid)
+{
+    assert_int_equal(seteuid(uid), 0);
+    bool ok = np_unix_sock_removable(s);
+    assert_int_equal(seteuid(0), 0);
+    return ok;
+}
+
 static void removable_says_whether_another_user_could_remove_the_socket(void **state)
 {
     (void)state;
@@ -323,30 +332,18 @@ static void removable_says_whether_another_user_could_remove_the_socket(void **s
     snprintf(d, sizeof(d), "%s/sub/dir", dir);
 
     /* the socket's directory belongs to root, 0755: not for nobody */
-    assert_int_equal(seteuid(nobody), 0);
-    bool by_nobody = np_unix_sock_removable(s);
-    assert_int_equal(seteuid(0), 0);
-    assert_false(by_nobody);
+    assert_false(removable_as(s, nobody));
 
     /* given to nobody, as for a directory made for -u */
     assert_int_equal(chown(d, nobody, (gid_t)-1), 0);
-    assert_int_equal(seteuid(nobody), 0);
-    by_nobody = np_unix_sock_removable(s);
-    assert_int_equal(seteuid(0), 0);
-    assert_true(by_nobody);
+    assert_true(removable_as(s, nobody));
 
     /* sticky and writable by all, as /tmp: only with the socket nobody's */
     assert_int_equal(chown(d, 0, (gid_t)-1), 0);
     assert_int_equal(chmod(d, 01777), 0);
-    assert_int_equal(seteuid(nobody), 0);
-    by_nobody = np_unix_sock_removable(s);
-    assert_int_equal(seteuid(0), 0);
-    assert_false(by_nobody);
+    assert_false(removable_as(s, nobody));
     assert_int_equal(lchown(path, nobody, (gid_t)-1), 0);
-    assert_int_equal(seteuid(nobody), 0);
-    by_nobody = np_unix_sock_removable(s);
-    assert_int_equal(seteuid(0), 0);
-    assert_true(by_nobody);
+    assert_true(removable_as(s, nobody));
     np_unix_sock_destroy(s);
 }
 

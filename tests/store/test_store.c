@@ -448,6 +448,16 @@ static void packets_round_trip_exactly_across_chunks_of_both_bounds(void **state
     free(path);
 }
 
+/* A query of session for the packets to or from one host (ver 4 or 6;
+ * addr in network order). */
+static void query_host(struct np_store_query *q, int64_t session, uint8_t ver, const char *addr)
+{
+    query_all(q, session);
+    q->has_host = true;
+    q->host_ver = ver;
+    memcpy(q->host, addr, ver == 6 ? 16 : 4);
+}
+
 static void queries_return_exactly_what_a_brute_force_filter_returns(void **state)
 {
     (void)state;
@@ -459,36 +469,24 @@ static void queries_return_exactly_what_a_brute_force_filter_returns(void **stat
     struct np_store_cursor_stats s;
 
     /* host v4: 192.168.1.3 (flows 3, 8, 13, ...: some of them) */
-    query_all(&q, 1);
-    q.has_host = true;
-    q.host_ver = 4;
-    memcpy(q.host, "\xc0\xa8\x01\x03", 4);
+    query_host(&q, 1, 4, "\xc0\xa8\x01\x03");
     s = check_query(st, &q, n_pkts, &m);
     assert_true(m > 0);
     assert_true(s.chunks_read < (uint64_t)total);
 
     /* host v4 of the loose fragment only: 172.16.0.1 */
-    query_all(&q, 1);
-    q.has_host = true;
-    q.host_ver = 4;
-    memcpy(q.host, "\xac\x10\x00\x01", 4);
+    query_host(&q, 1, 4, "\xac\x10\x00\x01");
     s = check_query(st, &q, n_pkts, &m);
     assert_true(m >= 1);
 
     /* host v6 */
-    query_all(&q, 1);
-    q.has_host = true;
-    q.host_ver = 6;
-    memcpy(q.host, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
+    query_host(&q, 1, 6, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02");
     s = check_query(st, &q, n_pkts, &m);
     assert_true(m > 0);
     assert_true(s.chunks_read < (uint64_t)total);
 
     /* a host nobody has: no chunk read at all except loose ones */
-    query_all(&q, 1);
-    q.has_host = true;
-    q.host_ver = 4;
-    memcpy(q.host, "\x01\x02\x03\x04", 4);
+    query_host(&q, 1, 4, "\x01\x02\x03\x04");
     s = check_query(st, &q, n_pkts, &m);
     assert_int_equal(m, 0);
     assert_true(s.chunks_read <= 3);
@@ -523,16 +521,10 @@ static void queries_return_exactly_what_a_brute_force_filter_returns(void **stat
     assert_true(s.chunks_read < (uint64_t)total);
 
     /* combinations */
-    query_all(&q, 1);
-    q.has_host = true;
-    q.host_ver = 4;
-    memcpy(q.host, "\x0a\x00\x00\x03", 4);
+    query_host(&q, 1, 4, "\x0a\x00\x00\x03");
     q.port = 443;
     s = check_query(st, &q, n_pkts, &m);
-    query_all(&q, 1);
-    q.has_host = true;
-    q.host_ver = 4;
-    memcpy(q.host, "\x0a\x00\x00\x01", 4);
+    query_host(&q, 1, 4, "\x0a\x00\x00\x01");
     q.since_ns = pkts[1000].p.ts_ns;
     q.until_ns = pkts[4500].p.ts_ns;
     s = check_query(st, &q, n_pkts, &m);
@@ -568,10 +560,7 @@ static void queries_on_a_recording_session_find_its_open_flows(void **state)
     uint32_t m;
     int64_t total = sql_int(path, "SELECT count(*) FROM chunks");
 
-    query_all(&q, 1);
-    q.has_host = true;
-    q.host_ver = 4;
-    memcpy(q.host, "\xc0\xa8\x01\x03", 4);
+    query_host(&q, 1, 4, "\xc0\xa8\x01\x03");
     struct np_store_cursor_stats s = check_query(rd, &q, 3000, &m);
     assert_true(m > 0);
     assert_true(s.chunks_read < (uint64_t)total);
@@ -716,10 +705,7 @@ static void many_flows_are_indexed_in_blocks_and_found_exactly(void **state)
     struct np_store_query q;
     struct np_store_cursor_stats cs;
     /* 192.0.2.5: flows i with i % 97 == 5, two packets each */
-    query_all(&q, 1);
-    q.has_host = true;
-    q.host_ver = 4;
-    memcpy(q.host, "\xc0\x00\x02\x05", 4);
+    query_host(&q, 1, 4, "\xc0\x00\x02\x05");
     uint32_t want = 0;
     for (uint32_t i = 0; i < MANY_FLOWS; i++)
         want += i % 97 == 5 ? 2 : 0;
@@ -734,10 +720,7 @@ static void many_flows_are_indexed_in_blocks_and_found_exactly(void **state)
     assert_int_equal(count_query(st, &q, &cs), 4);
     assert_true(cs.chunks_read <= 4);
     /* 10.1.36.255 (flow 75007): started and ended with no commit between */
-    query_all(&q, 1);
-    q.has_host = true;
-    q.host_ver = 4;
-    memcpy(q.host, "\x0a\x01\x24\xff", 4);
+    query_host(&q, 1, 4, "\x0a\x01\x24\xff");
     assert_int_equal(count_query(st, &q, &cs), 2);
     assert_true(cs.chunks_read <= 2);
     /* port 7003 with host 192.0.2.16: i % 13 == 3 and i % 97 == 16 */
@@ -1006,46 +989,40 @@ static void a_killed_recorder_leaves_an_interrupted_session_with_its_committed_p
     free(path);
 }
 
-static void a_database_from_a_newer_schema_is_refused_with_one_clear_line(void **state)
+/* A database whose user_version says version is refused, for reading and
+ * for writing, with "cannot open PATH: " and why. */
+static void check_schema_refused(const char *name, int version, const char *why)
 {
-    (void)state;
-    char *path = tmp_path("newer.db");
+    char *path = tmp_path(name);
     remove_db(path);
     np_store_close(open_ok(path, true, true));
-    sql(path, "PRAGMA user_version = 7");
+    char q[64];
+    snprintf(q, sizeof(q), "PRAGMA user_version = %d", version);
+    sql(path, q);
     for (int w = 0; w < 2; w++) {
         struct np_err err = { 0 };
         assert_null(np_store_open(path, false, w == 1, &err));
         assert_int_equal(err.rc, NP_ERR_USAGE);
         char want[512];
-        snprintf(want, sizeof(want),
-                 "cannot open %s: database made by a newer netpeek (schema 7, this one reads up "
-                 "to 2)",
-                 path);
+        snprintf(want, sizeof(want), "cannot open %s: %s", path, why);
         assert_string_equal(err.msg, want);
     }
     free(path);
 }
 
+static void a_database_from_a_newer_schema_is_refused_with_one_clear_line(void **state)
+{
+    (void)state;
+    check_schema_refused("newer.db", 7,
+                         "database made by a newer netpeek (schema 7, this one reads up to 2)");
+}
+
 static void a_database_of_the_unreleased_schema_1_is_refused_with_one_clear_line(void **state)
 {
     (void)state;
-    char *path = tmp_path("schema1.db");
-    remove_db(path);
-    np_store_close(open_ok(path, true, true));
-    sql(path, "PRAGMA user_version = 1");
-    for (int w = 0; w < 2; w++) {
-        struct np_err err = { 0 };
-        assert_null(np_store_open(path, false, w == 1, &err));
-        assert_int_equal(err.rc, NP_ERR_USAGE);
-        char want[512];
-        snprintf(want, sizeof(want),
-                 "cannot open %s: schema 1 is an unreleased development format that this netpeek "
-                 "does not read; record the session again",
-                 path);
-        assert_string_equal(err.msg, want);
-    }
-    free(path);
+    check_schema_refused("schema1.db", 1,
+                         "schema 1 is an unreleased development format that this netpeek does "
+                         "not read; record the session again");
 }
 
 static void files_that_are_not_our_databases_are_refused(void **state)
